@@ -90,8 +90,9 @@ typedef struct StdbHost {
   /* Starts a scan of the table. The scan sees the rows present at iter_start that are
    * still present when it reaches them; rows inserted during the scan are not seen. */
   int32_t (*iter_start)(void* ctx, uint32_t table_id, uint32_t* out_iter);
-  /* Appends the next batch of rows (concatenated BSATN rows, at least one row unless
-   * exhausted) to out_rows. *out_exhausted = 1 when the scan has no more rows. */
+  /* Appends the next batch of rows (concatenated BSATN rows) to out_rows and sets
+   * *out_exhausted = 0; a batch holds at least one row. When no rows remain it appends
+   * nothing and sets *out_exhausted = 1. */
   int32_t (*iter_next)(void* ctx, uint32_t iter, StdbSink* out_rows, uint32_t* out_exhausted);
   /* Releases a scan. Scans left open are released when the reducer returns. */
   void (*iter_close)(void* ctx, uint32_t iter);

@@ -1,0 +1,348 @@
+#include "db/database.h"
+
+#include <chrono>
+
+#include "base/log.h"
+#include "base/random.h"
+#include "sql/parser.h"
+#include "sql/query.h"
+
+namespace stdb::db {
+
+// Module log lines go to the server log, scoped by database name.
+class Database::LogToServer final : public module::LogSink {
+ public:
+  explicit LogToServer(std::string scope) : scope_(std::move(scope)) {}
+  void Write(module::LogLevel level, std::string_view message) override {
+    LogLine(static_cast<LogSeverity>(level), scope_, message);
+  }
+
+ private:
+  std::string scope_;
+};
+
+Database::Database(Options options, std::unique_ptr<module::ModuleHost> host)
+    : options_(std::move(options)),
+      host_(std::move(host)),
+      store_(host_->def().TableSchemas()),
+      schema_(std::make_shared<const module::ModuleDef>(host_->def())) {}
+
+Result<std::unique_ptr<Database>> Database::Create(Options options,
+                                                   std::unique_ptr<module::ModuleHost> host) {
+  STDB_ASSERT(host != nullptr);
+  std::unique_ptr<Database> db(new Database(std::move(options), std::move(host)));
+  // init runs before the worker exists, so nothing can observe the database before it.
+  Status init = db->RunLifecycle(module::Lifecycle::kInit, Caller{db->options_.owner, 0});
+  if (!init.ok()) {
+    return Status(ErrorCode::kReducerError, "the module's init reducer failed: " + init.message());
+  }
+  db->worker_ = std::thread(&Database::Run, db.get());
+  return db;
+}
+
+Database::~Database() {
+  queue_.Close();
+  if (worker_.joinable()) worker_.join();
+}
+
+std::shared_ptr<const module::ModuleDef> Database::schema() const {
+  std::lock_guard lock(schema_mu_);
+  return schema_;
+}
+
+bool Database::Enqueue(Work work) { return queue_.TryPush(std::move(work)); }
+
+void Database::Run() {
+  while (auto work = queue_.Pop()) (*work)();
+}
+
+static Status Overloaded(const std::string& db) {
+  return Status(ErrorCode::kOverloaded, "database '" + db + "' is overloaded: request queue full");
+}
+
+// ---------------------------------------------------------------------------------------
+// Public entry points: enqueue.
+
+Status Database::Connect(ClientId client, Caller caller, std::string token,
+                         std::shared_ptr<ClientOutbox> outbox) {
+  const bool queued = Enqueue([this, client, caller, token = std::move(token),
+                               outbox = std::move(outbox)]() mutable {
+    Status s = RunLifecycle(module::Lifecycle::kClientConnected, caller);
+    if (!s.ok()) {
+      outbox->Close("connection refused by the module's client_connected reducer: " + s.message());
+      return;
+    }
+    clients_[client] = ClientState{caller, std::move(outbox)};
+    Send(client, protocol::InitialConnection{caller.identity, caller.connection_id, token});
+  });
+  return queued ? Status::Ok() : Overloaded(options_.name);
+}
+
+void Database::Disconnect(ClientId client) {
+  queue_
+      .PushUnbounded([this, client] {
+        auto it = clients_.find(client);
+        if (it == clients_.end()) return;  // never connected (client_connected refused it)
+        const Caller caller = it->second.caller;
+        subscriptions_.RemoveClient(client);
+        clients_.erase(it);
+        Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
+        if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
+      });
+}
+
+Status Database::HandleMessage(ClientId client, protocol::ClientMessage message) {
+  const bool queued = Enqueue([this, client, message = std::move(message)] {
+    if (!clients_.contains(client)) return;  // connection was refused; drop its requests
+    std::visit(
+        [&](const auto& m) {
+          using M = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<M, protocol::Subscribe>) {
+            OnSubscribe(client, m);
+          } else if constexpr (std::is_same_v<M, protocol::Unsubscribe>) {
+            OnUnsubscribe(client, m);
+          } else if constexpr (std::is_same_v<M, protocol::OneOffQuery>) {
+            OnOneOffQuery(client, m);
+          } else if constexpr (std::is_same_v<M, protocol::CallReducer>) {
+            OnCallReducer(client, m);
+          } else {
+            protocol::ProcedureResult r;
+            r.request_id = m.request_id;
+            r.message = "procedures are not supported by this server";
+            r.timestamp_micros = options_.clock->NowMicros();
+            Send(client, r);
+          }
+        },
+        message);
+  });
+  return queued ? Status::Ok() : Overloaded(options_.name);
+}
+
+Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
+                             std::function<void(CallOutcome)> done) {
+  const bool queued = Enqueue([this, caller, reducer = std::move(reducer), args = std::move(args),
+                               done = std::move(done)] {
+    auto id = host_->def().FindReducer(reducer);
+    if (!id) {
+      done(CallOutcome{NotFound("no such reducer '" + reducer + "' in database '" +
+                                options_.name + "'")});
+      return;
+    }
+    if (host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
+      done(CallOutcome{Status(ErrorCode::kPermissionDenied,
+                              "lifecycle reducer '" + reducer + "' cannot be called directly")});
+      return;
+    }
+    int64_t ts = 0;
+    done(CallOutcome{RunReducer(*id, caller, args, std::nullopt, ts, nullptr)});
+  });
+  return queued ? Status::Ok() : Overloaded(options_.name);
+}
+
+Status Database::Sql(Caller caller, std::string text,
+                     std::function<void(Result<std::vector<SqlResult>>)> done) {
+  const bool queued = Enqueue([this, caller, text = std::move(text), done = std::move(done)] {
+    done(RunSql(caller, text));
+  });
+  return queued ? Status::Ok() : Overloaded(options_.name);
+}
+
+Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool clear,
+                              std::function<void(Status)> done) {
+  // std::function needs a copyable callable; share the host until the worker takes it.
+  auto shared = std::make_shared<std::unique_ptr<module::ModuleHost>>(std::move(host));
+  const bool queued = Enqueue([this, shared, clear, done = std::move(done)] {
+    done(SwapModule(std::move(*shared), clear));
+  });
+  return queued ? Status::Ok() : Overloaded(options_.name);
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker thread.
+
+void Database::Send(ClientId client, const protocol::ServerMessage& message) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return;
+  auto bytes = std::make_shared<Bytes>();
+  protocol::EncodeServerMessage(message, *bytes);
+  it->second.outbox->Send(std::move(bytes));
+}
+
+Status Database::RunLifecycle(module::Lifecycle lifecycle, const Caller& caller) {
+  auto id = host_->def().FindLifecycle(lifecycle);
+  if (!id) return Status::Ok();
+  int64_t ts = 0;
+  const Bytes no_args;
+  return RunReducer(*id, caller, no_args, std::nullopt, ts, nullptr);
+}
+
+Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
+                            std::optional<ClientId> calling_client, int64_t& timestamp_micros,
+                            protocol::TransactionUpdate* caller_update) {
+  timestamp_micros = options_.clock->NowMicros();
+  const module::ReducerContext ctx{caller.identity, caller.connection_id, timestamp_micros,
+                                   MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
+                                   options_.identity};
+  LogToServer log("db/" + options_.name);
+  store::Transaction tx(store_);
+  Status s = host_->CallReducer(tx, reducer_id, ctx, args, log);
+  if (!s.ok()) {
+    tx.Rollback();
+    return s;
+  }
+  const store::TxDelta delta = tx.Commit();
+  if (delta.empty()) return Status::Ok();
+  for (auto& update : subscriptions_.OnCommit(delta)) {
+    if (calling_client && update.client == *calling_client) {
+      if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
+      continue;
+    }
+    Send(update.client, protocol::TransactionUpdate{std::move(update.query_sets)});
+  }
+  return Status::Ok();
+}
+
+void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {
+  const bool owner = clients_.at(client).caller.identity == options_.owner;
+  auto rows = subscriptions_.Subscribe(client, m.query_set_id, m.queries, store_, owner);
+  if (!rows.ok()) {
+    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    return;
+  }
+  Send(client, protocol::SubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
+}
+
+void Database::OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m) {
+  const bool dropped = m.flags == protocol::UnsubscribeFlags::kSendDroppedRows;
+  auto rows = subscriptions_.Unsubscribe(client, m.query_set_id, dropped, store_);
+  if (!rows.ok()) {
+    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    return;
+  }
+  Send(client, protocol::UnsubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
+}
+
+void Database::OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m) {
+  protocol::OneOffQueryResult result;
+  result.request_id = m.request_id;
+  auto sql = RunSql(clients_.at(client).caller, m.query);
+  if (!sql.ok()) {
+    result.ok = false;
+    result.error = sql.status().message();
+  } else {
+    for (const auto& r : *sql) {
+      result.rows.tables.push_back(protocol::SingleTableRows{"", protocol::BsatnRowList::FromRows(r.rows)});
+    }
+  }
+  Send(client, result);
+}
+
+void Database::OnCallReducer(ClientId client, const protocol::CallReducer& m) {
+  protocol::ReducerResult result;
+  result.request_id = m.request_id;
+  result.timestamp_micros = options_.clock->NowMicros();
+  auto& outcome = result.outcome;
+  auto id = host_->def().FindReducer(m.reducer);
+  if (!id) {
+    outcome.kind = protocol::ReducerOutcome::Kind::kInternalError;
+    outcome.message = "no such reducer '" + m.reducer + "'";
+  } else if (host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
+    outcome.kind = protocol::ReducerOutcome::Kind::kInternalError;
+    outcome.message = "lifecycle reducer '" + m.reducer + "' cannot be called directly";
+  } else {
+    Status s = RunReducer(*id, clients_.at(client).caller, m.args, client, result.timestamp_micros,
+                          &outcome.update);
+    if (s.ok()) {
+      outcome.kind = protocol::ReducerOutcome::Kind::kOk;
+    } else if (s.code() == ErrorCode::kReducerError) {
+      outcome.kind = protocol::ReducerOutcome::Kind::kErr;
+      outcome.message = s.message();
+    } else {
+      outcome.kind = protocol::ReducerOutcome::Kind::kInternalError;
+      outcome.message = s.message();
+    }
+  }
+  Send(client, result);
+}
+
+Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std::string& text) {
+  std::vector<SqlResult> results;
+  const bool owner = caller.identity == options_.owner;
+  for (std::string_view stmt_text : sql::SplitStatements(text)) {
+    const auto start = std::chrono::steady_clock::now();
+    STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseSelect(stmt_text));
+    STDB_ASSIGN_OR_RETURN(auto bound, sql::Bind(stmt, store_));
+    if (!owner && !store_.table(bound.table_id).schema().is_public) {
+      return Status(ErrorCode::kPermissionDenied,
+                    "table '" + bound.table_name + "' is private to the database owner");
+    }
+    SqlResult r;
+    r.rows = sql::Execute(bound, store_);
+    r.schema = bound.result_type;
+    r.duration_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    results.push_back(std::move(r));
+  }
+  if (results.empty()) return InvalidArgument("no SQL statement given");
+  return results;
+}
+
+Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear) {
+  const module::ModuleDef& old_def = host_->def();
+  const module::ModuleDef& new_def = host->def();
+  bool same_tables = old_def.tables.size() == new_def.tables.size();
+  if (!clear) {
+    for (const auto& old_t : old_def.tables) {
+      auto it = std::find_if(new_def.tables.begin(), new_def.tables.end(),
+                             [&](const module::TableDef& t) { return t.name == old_t.name; });
+      if (it == new_def.tables.end()) {
+        return InvalidArgument("incompatible module update: table '" + old_t.name +
+                               "' would be removed; publish with --delete-data to clear the database");
+      }
+      if (!(it->row_type == old_t.row_type) || it->primary_key != old_t.primary_key ||
+          it->is_public != old_t.is_public) {
+        return InvalidArgument("incompatible module update: table '" + old_t.name +
+                               "' changed; publish with --delete-data to clear the database");
+      }
+      same_tables = same_tables && (it - new_def.tables.begin()) ==
+                                       (&old_t - old_def.tables.data());
+    }
+  }
+  store::Store next(new_def.TableSchemas());
+  if (!clear) {
+    for (const auto& t : new_def.tables) {
+      auto old_id = store_.FindTable(t.name);
+      if (!old_id) continue;
+      store::Transaction copy(next);
+      const store::TableId new_id = *next.FindTable(t.name);
+      store_.table(*old_id).ForEach([&](store::RowId, ByteView row) {
+        auto r = copy.Insert(new_id, Bytes(row.begin(), row.end()));
+        STDB_ASSERT(r.ok());
+      });
+      copy.Commit();
+    }
+  }
+  if (clear || !same_tables) {
+    // Clients' caches and subscriptions refer to the old tables: make them reconnect.
+    for (auto& [id, client] : clients_) {
+      client.outbox->Close("the database's module was replaced; reconnect");
+      subscriptions_.RemoveClient(id);
+    }
+    clients_.clear();
+  }
+  host_ = std::move(host);
+  store_ = std::move(next);
+  {
+    std::lock_guard lock(schema_mu_);
+    schema_ = std::make_shared<const module::ModuleDef>(host_->def());
+  }
+  if (clear) {
+    Status init = RunLifecycle(module::Lifecycle::kInit, Caller{options_.owner, 0});
+    if (!init.ok()) LogWarn("db/" + options_.name, "init reducer failed: " + init.message());
+  }
+  LogInfo("db/" + options_.name, clear ? "module replaced; data cleared" : "module updated");
+  return Status::Ok();
+}
+
+}  // namespace stdb::db

@@ -1,0 +1,158 @@
+// Database: one module, its tables, its subscriptions, and the single worker thread
+// that runs every transaction ("one writer per database").
+//
+// Every public method enqueues work and returns at once; the worker runs the work in
+// order, so a client's requests are answered in the order they were sent and every
+// client sees transactions in commit order. Results travel back through ClientOutbox
+// (WebSocket clients) or completion callbacks (HTTP), which are invoked on the worker
+// thread and must not block.
+//
+// Thread safety: all public methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/int256.h"
+#include "base/status.h"
+#include "db/work_queue.h"
+#include "module/host.h"
+#include "protocol/messages.h"
+#include "sats/json.h"
+#include "store/tx.h"
+#include "subscribe/manager.h"
+
+namespace stdb::db {
+
+using ClientId = subscribe::ClientId;
+
+// Who is calling: an identity and, for WebSocket clients, a connection id (0 otherwise).
+struct Caller {
+  U256 identity;
+  u128 connection_id = 0;
+};
+
+// Where a WebSocket client's messages go. Implemented by the network session.
+class ClientOutbox {
+ public:
+  virtual ~ClientOutbox() = default;
+  // Queues one encoded ServerMessage. Must not block. If the client cannot keep up, the
+  // implementation closes the connection (it never stalls the database).
+  virtual void Send(std::shared_ptr<const Bytes> message) = 0;
+  // Closes the connection with `reason` (sent as the WebSocket close reason).
+  virtual void Close(std::string reason) = 0;
+};
+
+// The outcome of a reducer called over HTTP.
+struct CallOutcome {
+  Status status;  // OK, kReducerError (the reducer's message), or why it could not run
+};
+
+// One statement's result for POST /sql.
+struct SqlResult {
+  sats::AlgebraicType schema;  // Product of the result columns
+  std::vector<Bytes> rows;     // BSATN rows of `schema`
+  int64_t duration_micros = 0;
+};
+
+// Bounded: requests waiting for the worker. Beyond this, new requests are refused
+// with kOverloaded (WebSocket clients are disconnected, HTTP gets 503).
+inline constexpr size_t kWorkQueueMax = 16384;
+
+class Database {
+ public:
+  struct Options {
+    std::string name;
+    U256 identity;         // the database's own identity (module identity)
+    U256 owner;            // may publish, may see private tables
+    const Clock* clock = &SystemClock::Get();
+  };
+
+  // Creates a database running `host`. Runs the module's init reducer (if any) before
+  // anything else; if init fails, creation fails with its message.
+  static Result<std::unique_ptr<Database>> Create(Options options,
+                                                  std::unique_ptr<module::ModuleHost> host);
+  // Stops the worker after the queued work has run.
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& name() const { return options_.name; }
+  const U256& identity() const { return options_.identity; }
+  const U256& owner() const { return options_.owner; }
+  // The current module schema (swapped atomically on publish).
+  std::shared_ptr<const module::ModuleDef> schema() const;
+
+  // Connects a WebSocket client: runs client_connected, then sends InitialConnection
+  // with `token` as the first message. If client_connected fails, closes the client.
+  Status Connect(ClientId client, Caller caller, std::string token,
+                 std::shared_ptr<ClientOutbox> outbox);
+  // Runs client_disconnected and forgets the client's subscriptions. Never refused.
+  void Disconnect(ClientId client);
+  // Handles one client message (subscribe, unsubscribe, one-off query, reducer call).
+  Status HandleMessage(ClientId client, protocol::ClientMessage message);
+
+  // Calls a reducer for an HTTP request. `args` is the BSATN of its parameters.
+  Status CallReducer(Caller caller, std::string reducer, Bytes args,
+                     std::function<void(CallOutcome)> done);
+  // Runs SQL text (';'-separated SELECT statements) for an HTTP request.
+  Status Sql(Caller caller, std::string text,
+             std::function<void(Result<std::vector<SqlResult>>)> done);
+  // Replaces the module. `clear` drops all data first (and runs init again); without it
+  // the new schema must keep every existing table unchanged (kInvalidArgument otherwise,
+  // and the old module keeps running). Connected clients are disconnected when the set
+  // of tables changes.
+  Status UpdateModule(std::unique_ptr<module::ModuleHost> host, bool clear,
+                      std::function<void(Status)> done);
+
+ private:
+  using Work = std::function<void()>;
+  struct ClientState {
+    Caller caller;
+    std::shared_ptr<ClientOutbox> outbox;
+  };
+  class LogToServer;
+
+  Database(Options options, std::unique_ptr<module::ModuleHost> host);
+  bool Enqueue(Work work);
+  void Run();
+
+  // Worker-thread only below.
+  Status RunLifecycle(module::Lifecycle lifecycle, const Caller& caller);
+  // Runs one reducer as a transaction; on success fans out the changes. Returns the
+  // reducer status; `caller_update` receives the caller's own subscription changes.
+  Status RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
+                    std::optional<ClientId> calling_client, int64_t& timestamp_micros,
+                    protocol::TransactionUpdate* caller_update);
+  void Send(ClientId client, const protocol::ServerMessage& message);
+  void OnSubscribe(ClientId client, const protocol::Subscribe& m);
+  void OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m);
+  void OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m);
+  void OnCallReducer(ClientId client, const protocol::CallReducer& m);
+  Result<std::vector<SqlResult>> RunSql(const Caller& caller, const std::string& text);
+  Status SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear);
+
+  Options options_;
+  std::unique_ptr<module::ModuleHost> host_;
+  store::Store store_;
+  subscribe::SubscriptionManager subscriptions_;
+  std::map<ClientId, ClientState> clients_;
+  uint64_t tx_seq_ = 0;
+
+  mutable std::mutex schema_mu_;
+  std::shared_ptr<const module::ModuleDef> schema_;
+
+  WorkQueue<Work> queue_{kWorkQueueMax};
+  std::thread worker_;
+};
+
+}  // namespace stdb::db

@@ -1,0 +1,243 @@
+#include "db/registry.h"
+
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "base/log.h"
+
+namespace stdb::db {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string HexOf(const U256& v) {
+  Bytes be(32);
+  std::memcpy(be.data(), v.limbs.data(), 32);
+  std::reverse(be.begin(), be.end());
+  return ToHex(be);
+}
+
+Result<U256> U256FromHex(const std::string& hex) {
+  STDB_ASSIGN_OR_RETURN(Bytes be, FromHex(hex));
+  if (be.size() != 32) return DecodeError("identity must be 64 hex digits");
+  std::reverse(be.begin(), be.end());
+  U256 v;
+  std::memcpy(v.limbs.data(), be.data(), 32);
+  return v;
+}
+
+Status WriteFileAtomically(const fs::path& path, ByteView bytes) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return IoError("cannot write " + tmp.string());
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return IoError("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return IoError("cannot rename " + tmp.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Registry::Registry(fs::path root, const Clock& clock,
+                   std::function<U256(std::string_view)> derive_identity)
+    : root_(std::move(root)), clock_(clock), derive_identity_(std::move(derive_identity)) {}
+
+Registry::~Registry() {
+  // Databases stop their workers as they are destroyed.
+  std::lock_guard lock(mu_);
+  databases_.clear();
+}
+
+Status Registry::ValidateName(std::string_view name) {
+  auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  };
+  if (name.empty() || name.size() > 64 || name[0] == '-' || name[0] == '_') {
+    return InvalidArgument("invalid database name '" + std::string(name) +
+                           "': use 1-64 characters of a-z, 0-9, '_' and '-', starting with a "
+                           "letter or digit");
+  }
+  for (char c : name) {
+    if (!ok_char(c)) {
+      return InvalidArgument("invalid database name '" + std::string(name) +
+                             "': use 1-64 characters of a-z, 0-9, '_' and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+std::shared_ptr<Database> Registry::Find(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = databases_.find(name);
+  return it == databases_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Registry::Names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, db] : databases_) out.push_back(name);
+  return out;
+}
+
+Status Registry::WriteMeta(const Meta& meta) const {
+  nlohmann::json j{{"name", meta.name},
+                   {"identity", HexOf(meta.identity)},
+                   {"owner", meta.owner ? nlohmann::json(HexOf(*meta.owner)) : nlohmann::json()},
+                   {"module", meta.module_file}};
+  const std::string text = j.dump(2) + "\n";
+  return WriteFileAtomically(root_ / meta.name / "meta.json", AsBytes(text));
+}
+
+Result<Registry::Meta> Registry::ReadMeta(const fs::path& dir) const {
+  const fs::path path = dir / "meta.json";
+  std::ifstream in(path);
+  if (!in) return IoError("cannot read " + path.string());
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string() ||
+      !j.contains("identity") || !j["identity"].is_string() || !j.contains("module") ||
+      !j["module"].is_string()) {
+    return DecodeError(path.string() + " is not valid database metadata");
+  }
+  Meta meta;
+  meta.name = j["name"].get<std::string>();
+  STDB_ASSIGN_OR_RETURN(meta.identity, U256FromHex(j["identity"].get<std::string>()));
+  if (j.contains("owner") && j["owner"].is_string()) {
+    STDB_ASSIGN_OR_RETURN(meta.owner, U256FromHex(j["owner"].get<std::string>()));
+  }
+  meta.module_file = j["module"].get<std::string>();
+  if (meta.module_file.find('/') != std::string::npos || meta.name != dir.filename().string()) {
+    return DecodeError(path.string() + " names a module file or database outside its folder");
+  }
+  return meta;
+}
+
+std::vector<Status> Registry::LoadAll() {
+  std::vector<Status> problems;
+  std::error_code ec;
+  if (!fs::exists(root_, ec)) return problems;
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    if (!entry.is_directory()) continue;
+    auto meta = ReadMeta(entry.path());
+    if (!meta.ok()) {
+      problems.push_back(meta.status());
+      continue;
+    }
+    auto host = module::ModuleHost::Load(entry.path() / meta->module_file);
+    if (!host.ok()) {
+      problems.push_back(Status(host.status().code(),
+                                "database '" + meta->name + "': " + host.status().message()));
+      continue;
+    }
+    Database::Options opts{meta->name, meta->identity, meta->owner.value_or(U256{}), &clock_};
+    auto db = Database::Create(std::move(opts), std::move(host).value());
+    if (!db.ok()) {
+      problems.push_back(Status(db.status().code(),
+                                "database '" + meta->name + "': " + db.status().message()));
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    metas_[meta->name] = *meta;
+    databases_[meta->name] = std::move(db).value();
+    LogInfo("registry", "loaded database '" + meta->name + "'");
+  }
+  return problems;
+}
+
+Result<fs::path> Registry::WriteModuleFile(const std::string& name, ByteView bytes) const {
+  std::error_code ec;
+  fs::create_directories(root_ / name, ec);
+  if (ec) return IoError("cannot create " + (root_ / name).string() + ": " + ec.message());
+  // A fresh file name per version: the dynamic loader caches libraries by path.
+  std::random_device rd;
+  const std::string file = "module-" + std::to_string(clock_.NowMicros()) + "-" +
+                           std::to_string(rd() % 100000) + ".so";
+  const fs::path path = root_ / name / file;
+  STDB_RETURN_IF_ERROR(WriteFileAtomically(path, bytes));
+  return path;
+}
+
+Result<Registry::PublishResult> Registry::Publish(const std::string& name, ByteView module_bytes,
+                                                  std::optional<U256> publisher, bool clear) {
+  std::lock_guard publish_lock(publish_mu_);
+  return PublishLocked(name, module_bytes, publisher, clear);
+}
+
+Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
+                                                        ByteView module_bytes,
+                                                        std::optional<U256> publisher,
+                                                        bool clear) {
+  STDB_RETURN_IF_ERROR(ValidateName(name));
+  if (module_bytes.empty()) return InvalidArgument("the module is empty");
+  if (module_bytes.size() > kModuleBytesMax) {
+    return InvalidArgument("the module is larger than " + std::to_string(kModuleBytesMax >> 20) +
+                           " MiB");
+  }
+  std::shared_ptr<Database> existing;
+  std::optional<Meta> meta;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = databases_.find(name); it != databases_.end()) existing = it->second;
+    if (auto it = metas_.find(name); it != metas_.end()) meta = it->second;
+  }
+  if (existing && publisher && meta->owner && *meta->owner != *publisher) {
+    return Status(ErrorCode::kPermissionDenied,
+                  "only the owner of database '" + name + "' may publish to it");
+  }
+  STDB_ASSIGN_OR_RETURN(fs::path file, WriteModuleFile(name, module_bytes));
+  auto host = module::ModuleHost::Load(file);
+  if (!host.ok()) {
+    std::error_code ec;
+    fs::remove(file, ec);
+    return host.status();
+  }
+  if (existing) {
+    std::promise<Status> swapped;
+    Status queued = existing->UpdateModule(std::move(host).value(), clear,
+                                           [&](Status s) { swapped.set_value(std::move(s)); });
+    Status s = queued.ok() ? swapped.get_future().get() : queued;
+    std::error_code ec;
+    if (!s.ok()) {
+      fs::remove(file, ec);
+      return s;
+    }
+    const std::string old_file = meta->module_file;
+    meta->module_file = file.filename().string();
+    if (!meta->owner && publisher) meta->owner = publisher;
+    STDB_RETURN_IF_ERROR(WriteMeta(*meta));
+    fs::remove(root_ / name / old_file, ec);
+    std::lock_guard lock(mu_);
+    metas_[name] = *meta;
+    return PublishResult{false, meta->identity};
+  }
+  Meta fresh{name, derive_identity_(name), publisher, file.filename().string()};
+  Database::Options opts{name, fresh.identity, publisher.value_or(U256{}), &clock_};
+  auto db = Database::Create(std::move(opts), std::move(host).value());
+  if (!db.ok()) {
+    std::error_code ec;
+    fs::remove_all(root_ / name, ec);
+    return db.status();
+  }
+  STDB_RETURN_IF_ERROR(WriteMeta(fresh));
+  std::lock_guard lock(mu_);
+  metas_[name] = fresh;
+  databases_[name] = std::move(db).value();
+  LogInfo("registry", "created database '" + name + "'");
+  return PublishResult{true, fresh.identity};
+}
+
+Result<Registry::PublishResult> Registry::PublishFile(const std::string& name, const fs::path& file,
+                                                      bool clear) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return IoError("cannot read module file " + file.string());
+  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return Publish(name, bytes, std::nullopt, clear);
+}
+
+}  // namespace stdb::db

@@ -1,0 +1,86 @@
+// Registry: the databases a server hosts, by name, and their files in the data directory.
+//
+// Layout under the root directory (docs/data-dir.md):
+//   <root>/<name>/meta.json        {"name", "identity", "owner" (hex or null), "module"}
+//   <root>/<name>/<module file>    the published module (*.so), one per version
+//
+// Thread safety: all methods may be called from any thread. Publish blocks (it writes
+// files, loads the module and may run init); call it off the network IO threads.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/int256.h"
+#include "base/status.h"
+#include "db/database.h"
+
+namespace stdb::db {
+
+// Bounded: the largest module file accepted.
+inline constexpr size_t kModuleBytesMax = 256 << 20;
+
+class Registry {
+ public:
+  // `derive_identity` maps a database name to its identity (src/auth decides how).
+  Registry(std::filesystem::path root, const Clock& clock,
+           std::function<U256(std::string_view name)> derive_identity);
+  ~Registry();
+
+  // Loads every database stored under the root. A database that fails to load is
+  // reported in the returned list and skipped; the others are served.
+  std::vector<Status> LoadAll();
+
+  std::shared_ptr<Database> Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+
+  struct PublishResult {
+    bool created = false;  // a new database; otherwise an update
+    U256 identity;
+  };
+  // Publishes `module_bytes` as database `name` for `publisher` (nullopt: the server
+  // operator, from the command line). Creating a database makes the publisher its
+  // owner; updating needs the owner (a database with no owner is claimed by its first
+  // publisher). On any failure the previous module keeps running. Errors:
+  // kInvalidArgument (bad name, incompatible schema without `clear`), kBadModule,
+  // kPermissionDenied, kReducerError (init failed), kIo.
+  Result<PublishResult> Publish(const std::string& name, ByteView module_bytes,
+                                std::optional<U256> publisher, bool clear);
+  // Reads a module file and publishes it as the server operator.
+  Result<PublishResult> PublishFile(const std::string& name, const std::filesystem::path& file,
+                                    bool clear);
+
+  // Checks a database name: 1-64 characters of [a-z0-9_-], starting with a letter or digit.
+  static Status ValidateName(std::string_view name);
+
+ private:
+  struct Meta {
+    std::string name;
+    U256 identity;
+    std::optional<U256> owner;
+    std::string module_file;
+  };
+  Status WriteMeta(const Meta& meta) const;
+  Result<Meta> ReadMeta(const std::filesystem::path& dir) const;
+  Result<std::filesystem::path> WriteModuleFile(const std::string& name, ByteView bytes) const;
+  Result<PublishResult> PublishLocked(const std::string& name, ByteView module_bytes,
+                                      std::optional<U256> publisher, bool clear);
+
+  const std::filesystem::path root_;
+  const Clock& clock_;
+  std::function<U256(std::string_view)> derive_identity_;
+  std::mutex publish_mu_;  // serialises publishes (file writes, loads, swaps)
+  mutable std::mutex mu_;  // guards databases_ and metas_
+  std::map<std::string, std::shared_ptr<Database>, std::less<>> databases_;
+  std::map<std::string, Meta, std::less<>> metas_;
+};
+
+}  // namespace stdb::db

@@ -1,0 +1,322 @@
+#include "module/host.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <vector>
+
+#include "sats/bsatn.h"
+#include "stdb/abi.h"
+
+namespace stdb::module {
+
+std::string_view LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError: return "error";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kTrace: return "trace";
+  }
+  return "info";
+}
+
+struct ModuleHost::Exports {
+  StdbAbiVersionFn abi_version = nullptr;
+  StdbDescribeFn describe = nullptr;
+  StdbCallReducerFn call_reducer = nullptr;
+};
+
+namespace {
+
+Status Bad(std::string m) { return Status(ErrorCode::kBadModule, std::move(m)); }
+
+void AppendToBytes(void* ctx, const uint8_t* data, size_t len) {
+  auto* out = static_cast<Bytes*>(ctx);
+  out->insert(out->end(), data, data + len);
+}
+
+StdbSink SinkFor(Bytes& out) { return StdbSink{&out, &AppendToBytes}; }
+
+// Checks the ELF header: magic, 64-bit, little-endian, shared object.
+Status CheckElf(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Bad("cannot read module file " + path.string());
+  unsigned char header[18] = {};
+  in.read(reinterpret_cast<char*>(header), sizeof(header));
+  if (in.gcount() != sizeof(header) || std::memcmp(header, "\x7f" "ELF", 4) != 0) {
+    return Bad("not a module: the file is not an ELF shared library");
+  }
+  if (header[4] != 2 || header[5] != 1) {
+    return Bad("not a module: the file is not a 64-bit little-endian ELF object");
+  }
+  const uint16_t e_type = static_cast<uint16_t>(header[16] | header[17] << 8);
+  if (e_type != 3 /* ET_DYN */) return Bad("not a module: the ELF file is not a shared library");
+  return Status::Ok();
+}
+
+// Per-call state behind StdbHost.ctx.
+struct CallState {
+  struct Scan {
+    store::TableId table;
+    std::vector<store::RowId> ids;
+    size_t pos = 0;
+  };
+  store::Transaction* tx;
+  LogSink* log;
+  std::string last_error;
+  std::vector<std::optional<Scan>> scans;
+
+  int32_t Fail(const Status& s) {
+    last_error = s.message();
+    switch (s.code()) {
+      case ErrorCode::kInvalidArgument: return STDB_ERR_INVALID_ARGUMENT;
+      case ErrorCode::kNotFound: return STDB_ERR_NOT_FOUND;
+      case ErrorCode::kUniqueViolation: return STDB_ERR_UNIQUE_VIOLATION;
+      case ErrorCode::kTypeMismatch: return STDB_ERR_TYPE_MISMATCH;
+      case ErrorCode::kDecode: return STDB_ERR_DECODE;
+      default: return STDB_ERR_INTERNAL;
+    }
+  }
+  Result<store::Table*> TableOf(uint32_t table_id) {
+    if (table_id >= tx->store().table_count()) {
+      return NotFound("no table with id " + std::to_string(table_id));
+    }
+    return &tx->store().table(table_id);
+  }
+};
+
+CallState& State(void* ctx) { return *static_cast<CallState*>(ctx); }
+
+// Host functions. Each is noexcept: an exception must never unwind into module frames.
+int32_t HostInsert(void* ctx, uint32_t table_id, const uint8_t* row, size_t len,
+                   StdbSink* out_row) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto id = st.tx->Insert(table_id, Bytes(row, row + len));
+    if (!id.ok()) return st.Fail(id.status());
+    if (out_row != nullptr) {
+      ByteView stored = st.tx->store().table(table_id).Get(*id);
+      out_row->append(out_row->ctx, stored.data(), stored.size());
+    }
+    return STDB_OK;
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostUpdate(void* ctx, uint32_t table_id, const uint8_t* row, size_t len) noexcept {
+  CallState& st = State(ctx);
+  try {
+    Status s = st.tx->UpdateByPrimaryKey(table_id, Bytes(row, row + len));
+    return s.ok() ? STDB_OK : st.Fail(s);
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostDeleteByPk(void* ctx, uint32_t table_id, const uint8_t* key, size_t len,
+                       uint32_t* out_deleted) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto r = st.tx->DeleteByPrimaryKey(table_id, ByteView(key, len));
+    if (!r.ok()) return st.Fail(r.status());
+    *out_deleted = *r ? 1 : 0;
+    return STDB_OK;
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostDeleteRow(void* ctx, uint32_t table_id, const uint8_t* row, size_t len,
+                      uint32_t* out_deleted) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto r = st.tx->DeleteRow(table_id, ByteView(row, len));
+    if (!r.ok()) return st.Fail(r.status());
+    *out_deleted = *r ? 1 : 0;
+    return STDB_OK;
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostFindByPk(void* ctx, uint32_t table_id, const uint8_t* key, size_t len,
+                     StdbSink* out_row, uint32_t* out_found) noexcept {
+  CallState& st = State(ctx);
+  auto table = st.TableOf(table_id);
+  if (!table.ok()) return st.Fail(table.status());
+  if (!(*table)->schema().primary_key) {
+    return st.Fail(InvalidArgument("table '" + (*table)->schema().name + "' has no primary key"));
+  }
+  auto id = (*table)->FindByPrimaryKey(ByteView(key, len));
+  *out_found = id ? 1 : 0;
+  if (id) {
+    ByteView row = (*table)->Get(*id);
+    out_row->append(out_row->ctx, row.data(), row.size());
+  }
+  return STDB_OK;
+}
+
+int32_t HostRowCount(void* ctx, uint32_t table_id, uint64_t* out_count) noexcept {
+  CallState& st = State(ctx);
+  auto table = st.TableOf(table_id);
+  if (!table.ok()) return st.Fail(table.status());
+  *out_count = (*table)->size();
+  return STDB_OK;
+}
+
+int32_t HostIterStart(void* ctx, uint32_t table_id, uint32_t* out_iter) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto table = st.TableOf(table_id);
+    if (!table.ok()) return st.Fail(table.status());
+    size_t slot = 0;
+    while (slot < st.scans.size() && st.scans[slot]) ++slot;
+    if (slot == kOpenScansMax) {
+      return st.Fail(InvalidArgument("too many open scans (" + std::to_string(kOpenScansMax) +
+                                     "); close scans you have finished"));
+    }
+    if (slot == st.scans.size()) st.scans.emplace_back();
+    st.scans[slot] = CallState::Scan{table_id, (*table)->LiveIds(), 0};
+    *out_iter = static_cast<uint32_t>(slot);
+    return STDB_OK;
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostIterNext(void* ctx, uint32_t iter, StdbSink* out_rows,
+                     uint32_t* out_exhausted) noexcept {
+  CallState& st = State(ctx);
+  if (iter >= st.scans.size() || !st.scans[iter]) {
+    return st.Fail(InvalidArgument("no open scan with id " + std::to_string(iter)));
+  }
+  CallState::Scan& scan = *st.scans[iter];
+  const store::Table& table = st.tx->store().table(scan.table);
+  size_t batch_bytes = 0;
+  size_t rows = 0;
+  while (scan.pos < scan.ids.size() && batch_bytes < kScanBatchBytes) {
+    const store::RowId id = scan.ids[scan.pos++];
+    if (!table.IsLive(id)) continue;  // deleted during the scan
+    ByteView row = table.Get(id);
+    out_rows->append(out_rows->ctx, row.data(), row.size());
+    batch_bytes += row.size();
+    ++rows;
+  }
+  *out_exhausted = rows == 0 ? 1 : 0;
+  return STDB_OK;
+}
+
+void HostIterClose(void* ctx, uint32_t iter) noexcept {
+  CallState& st = State(ctx);
+  if (iter < st.scans.size()) st.scans[iter].reset();
+}
+
+void HostLog(void* ctx, uint32_t level, const char* message, size_t len) noexcept {
+  CallState& st = State(ctx);
+  const LogLevel lvl = level <= 4 ? static_cast<LogLevel>(level) : LogLevel::kInfo;
+  try {
+    st.log->Write(lvl, std::string_view(message, len));
+  } catch (...) {
+    // A failing log sink must not fail the reducer; the line is dropped.
+  }
+}
+
+void HostLastError(void* ctx, StdbSink* out) noexcept {
+  CallState& st = State(ctx);
+  out->append(out->ctx, reinterpret_cast<const uint8_t*>(st.last_error.data()),
+              st.last_error.size());
+}
+
+}  // namespace
+
+ModuleHost::ModuleHost(void* handle, std::unique_ptr<Exports> exports, ModuleDef def)
+    : handle_(handle), exports_(std::move(exports)), def_(std::move(def)) {}
+
+ModuleHost::~ModuleHost() {
+  if (handle_ != nullptr) dlclose(handle_);
+}
+
+Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path& path) {
+  STDB_RETURN_IF_ERROR(CheckElf(path));
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = dlerror();
+    return Bad(std::string("cannot load module: ") + (err ? err : "unknown dlopen error"));
+  }
+  auto exports = std::make_unique<Exports>();
+  exports->abi_version = reinterpret_cast<StdbAbiVersionFn>(dlsym(handle, STDB_EXPORT_ABI_VERSION));
+  exports->describe = reinterpret_cast<StdbDescribeFn>(dlsym(handle, STDB_EXPORT_DESCRIBE));
+  exports->call_reducer =
+      reinterpret_cast<StdbCallReducerFn>(dlsym(handle, STDB_EXPORT_CALL_REDUCER));
+  if (!exports->abi_version || !exports->describe || !exports->call_reducer) {
+    dlclose(handle);
+    return Bad("not an stdb module: it does not export stdb_abi_version, stdb_describe and "
+               "stdb_call_reducer (build it with the module SDK)");
+  }
+  if (const uint32_t v = exports->abi_version(); v != STDB_ABI_VERSION) {
+    dlclose(handle);
+    return Bad("module was built for ABI version " + std::to_string(v) + ", server speaks " +
+               std::to_string(STDB_ABI_VERSION) + "; rebuild it with this server's SDK");
+  }
+  Bytes schema;
+  StdbSink sink = SinkFor(schema);
+  exports->describe(&sink);
+  auto def = DecodeModuleDef(schema);
+  Status valid = def.ok() ? ValidateModuleDef(*def) : def.status();
+  if (!valid.ok()) {
+    dlclose(handle);
+    return Status(valid.code() == ErrorCode::kUnsupported ? ErrorCode::kUnsupported
+                                                          : ErrorCode::kBadModule,
+                  "invalid module schema: " + valid.message());
+  }
+  return std::unique_ptr<ModuleHost>(
+      new ModuleHost(handle, std::move(exports), std::move(def).value()));
+}
+
+Status ModuleHost::CallReducer(store::Transaction& tx, uint32_t reducer_id,
+                               const ReducerContext& ctx, ByteView args, LogSink& log) {
+  STDB_ASSERT(reducer_id < def_.reducers.size());
+  const ReducerDef& reducer = def_.reducers[reducer_id];
+  if (Status s = sats::ValidateBsatn(reducer.params, args); !s.ok()) {
+    return InvalidArgument("invalid arguments for reducer '" + reducer.name + "' (expected " +
+                           reducer.params.ToString() + "): " + s.message());
+  }
+  CallState state{&tx, &log, {}, {}};
+  StdbHost host{};
+  host.abi_version = STDB_ABI_VERSION;
+  host.ctx = &state;
+  host.insert = &HostInsert;
+  host.update_by_pk = &HostUpdate;
+  host.delete_by_pk = &HostDeleteByPk;
+  host.delete_row = &HostDeleteRow;
+  host.find_by_pk = &HostFindByPk;
+  host.row_count = &HostRowCount;
+  host.iter_start = &HostIterStart;
+  host.iter_next = &HostIterNext;
+  host.iter_close = &HostIterClose;
+  host.log = &HostLog;
+  host.last_error = &HostLastError;
+
+  StdbReducerContext c{};
+  std::memcpy(c.sender, ctx.sender.limbs.data(), 32);
+  std::memcpy(c.connection_id, &ctx.connection_id, 16);
+  c.timestamp_micros = ctx.timestamp_micros;
+  c.rng_seed = ctx.rng_seed;
+  std::memcpy(c.module_identity, ctx.module_identity.limbs.data(), 32);
+
+  Bytes error;
+  StdbSink error_sink = SinkFor(error);
+  const int32_t rc =
+      exports_->call_reducer(&host, reducer_id, &c, args.data(), args.size(), &error_sink);
+  if (rc == STDB_REDUCER_OK) return Status::Ok();
+  std::string message(AsStringView(error));
+  if (rc != STDB_REDUCER_ERROR) message = "module returned unknown status " + std::to_string(rc);
+  if (message.empty()) message = "reducer '" + reducer.name + "' failed";
+  return Status(ErrorCode::kReducerError, std::move(message));
+}
+
+}  // namespace stdb::module

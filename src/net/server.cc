@@ -1,0 +1,517 @@
+#include "net/server.h"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "auth/identity.h"
+#include "auth/token.h"
+#include "base/log.h"
+#include "db/registry.h"
+#include "module/schema.h"
+#include "net/async.h"
+#include "net/http_util.h"
+#include "net/ws_session.h"
+#include "sats/bsatn.h"
+#include "sats/json.h"
+
+namespace stdb::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using asio::ip::tcp;
+using asio::use_awaitable;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+using sats::Json;
+constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+
+// Bounded: request headers, and bodies other than module uploads.
+inline constexpr uint32_t kHeaderBytesMax = 16 << 10;
+inline constexpr uint64_t kBodyBytesMax = 1 << 20;
+// An idle or slow HTTP client is dropped after this long.
+inline constexpr auto kHttpTimeout = std::chrono::seconds(60);
+// Short-lived tokens for POST /v1/identity/websocket-token.
+inline constexpr int64_t kWebsocketTokenTtlSeconds = 60;
+
+namespace {
+
+// A request's caller: the verified claims of its token, and the token we minted for it
+// when it came without one.
+struct Authed {
+  auth::Claims claims;
+  std::optional<std::string> minted_token;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, db::Registry& r, auth::TokenAuthority& t)
+      : options(std::move(o)), registry(r), tokens(t), ioc(options.io_threads) {}
+
+  ServerOptions options;
+  db::Registry& registry;
+  auth::TokenAuthority& tokens;
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  asio::thread_pool blocking{1};  // publish: writes files, loads modules, runs init
+  std::vector<std::thread> threads;
+  std::atomic<uint64_t> next_client_id{1};
+  std::mutex mu;
+  std::condition_variable stopped_cv;
+  bool stopped = false;
+
+  asio::awaitable<void> Listen();
+  asio::awaitable<void> HttpSession(beast::tcp_stream stream);
+  asio::awaitable<Response> Route(const Request& req, const Target& target);
+  asio::awaitable<void> Upgrade(beast::tcp_stream stream, Request req, Target target);
+
+  // Handlers.
+  Response Identity(const Request& req);
+  Response WebsocketToken(const Request& req, const Target& target);
+  asio::awaitable<Response> Call(const Request& req, const Target& t, const std::string& db,
+                                 const std::string& reducer);
+  asio::awaitable<Response> Sql(const Request& req, const Target& t, const std::string& db);
+  Response Schema(const Request& req, const std::string& db);
+  asio::awaitable<Response> Publish(const Request& req, const Target& t, const std::string& db);
+
+  // Authentication: the verified claims of the request's token, or a freshly minted
+  // identity when it has none and `mint` is true.
+  Result<Authed> Authenticate(const Request& req, const Target& target, bool mint);
+};
+
+namespace {
+
+Response MakeResponse(const Request& req, http::status status, std::string body,
+                      std::string_view content_type) {
+  Response res{status, req.version()};
+  res.set(http::field::server, "stdb");
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::access_control_allow_origin, "*");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response Text(const Request& req, http::status status, std::string body) {
+  if (!body.empty() && body.back() != '\n') body.push_back('\n');
+  return MakeResponse(req, status, std::move(body), "text/plain; charset=utf-8");
+}
+
+Response JsonResponse(const Request& req, const Json& j, http::status status = http::status::ok) {
+  return MakeResponse(req, status, j.dump(), "application/json");
+}
+
+http::status StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNotFound: return http::status::not_found;
+    case ErrorCode::kUnauthenticated: return http::status::unauthorized;
+    case ErrorCode::kPermissionDenied: return http::status::forbidden;
+    case ErrorCode::kOverloaded: return http::status::service_unavailable;
+    case ErrorCode::kInternal:
+    case ErrorCode::kIo: return http::status::internal_server_error;
+    // A reducer that ran and failed: SpacetimeDB answers 530 for this.
+    case ErrorCode::kReducerError: return static_cast<http::status>(530);
+    default: return http::status::bad_request;
+  }
+}
+
+Response ErrorResponse(const Request& req, const Status& s) {
+  return Text(req, StatusFor(s.code()), s.message());
+}
+
+std::string_view Header(const Request& req, http::field f) {
+  auto it = req.find(f);
+  return it == req.end() ? std::string_view() : std::string_view(it->value());
+}
+
+void AddIdentityHeaders(Response& res, const Authed& a) {
+  if (!a.minted_token) return;
+  res.set("spacetime-identity", auth::IdentityToHex(a.claims.identity));
+  res.set("spacetime-identity-token", *a.minted_token);
+}
+
+}  // namespace
+
+Result<Authed> Server::Impl::Authenticate(const Request& req, const Target& target,
+                                                        bool mint) {
+  std::optional<std::string> token;
+  if (auto h = Header(req, http::field::authorization); !h.empty()) {
+    token = BearerToken(h);
+    if (!token) {
+      return Status(ErrorCode::kUnauthenticated,
+                    "the Authorization header must be 'Bearer <token>'");
+    }
+  } else if (auto it = target.query.find("token"); it != target.query.end()) {
+    token = it->second;
+  }
+  if (token) {
+    STDB_ASSIGN_OR_RETURN(auto claims, tokens.Verify(*token));
+    return Authed{std::move(claims), std::nullopt};
+  }
+  if (!mint) {
+    return Status(ErrorCode::kUnauthenticated,
+                  "this request needs an identity token (Authorization: Bearer <token>)");
+  }
+  STDB_ASSIGN_OR_RETURN(auto minted, tokens.CreateIdentity());
+  return Authed{std::move(minted.claims), std::move(minted.token)};
+}
+
+Response Server::Impl::Identity(const Request& req) {
+  auto minted = tokens.CreateIdentity();
+  if (!minted.ok()) return ErrorResponse(req, minted.status());
+  return JsonResponse(req, Json{{"identity", auth::IdentityToHex(minted->claims.identity)},
+                                {"token", minted->token}});
+}
+
+Response Server::Impl::WebsocketToken(const Request& req, const Target& target) {
+  auto authed = Authenticate(req, target, /*mint=*/false);
+  if (!authed.ok()) return ErrorResponse(req, authed.status());
+  auto token = tokens.IssueShortLived(authed->claims, kWebsocketTokenTtlSeconds);
+  if (!token.ok()) return ErrorResponse(req, token.status());
+  return JsonResponse(req, Json{{"token", *token}});
+}
+
+Response Server::Impl::Schema(const Request& req, const std::string& name) {
+  auto db = registry.Find(name);
+  if (!db) return Text(req, http::status::not_found, "no database named '" + name + "'");
+  return JsonResponse(req, module::ModuleDefToJson(*db->schema()));
+}
+
+asio::awaitable<Response> Server::Impl::Call(const Request& req, const Target& t,
+                                             const std::string& name, const std::string& reducer) {
+  auto db = registry.Find(name);
+  if (!db) co_return Text(req, http::status::not_found, "no database named '" + name + "'");
+  auto authed = Authenticate(req, t, /*mint=*/true);
+  if (!authed.ok()) co_return ErrorResponse(req, authed.status());
+  auto schema = db->schema();
+  auto id = schema->FindReducer(reducer);
+  if (!id) {
+    co_return Text(req, http::status::not_found,
+                   "no such reducer '" + reducer + "' in database '" + name + "'");
+  }
+  const sats::AlgebraicType& params = schema->reducers[*id].params;
+  std::string_view body = req.body();
+  Json args = body.find_first_not_of(" \t\r\n") == std::string_view::npos
+                  ? Json::array()
+                  : Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (args.is_discarded()) {
+    co_return Text(req, http::status::bad_request, "the request body is not valid JSON");
+  }
+  if (!args.is_array()) {
+    co_return Text(req, http::status::bad_request,
+                   "the request body must be a JSON array of the reducer's arguments");
+  }
+  if (args.size() != params.elements().size()) {
+    co_return Text(req, http::status::bad_request,
+                   "reducer '" + reducer + "' takes " + std::to_string(params.elements().size()) +
+                       " argument(s) " + params.ToString() + ", got " +
+                       std::to_string(args.size()));
+  }
+  auto value = sats::ValueFromJson(params, args);
+  if (!value.ok()) {
+    co_return Text(req, http::status::bad_request,
+                   "invalid arguments for reducer '" + reducer + "': " + value.status().message());
+  }
+  Bytes bsatn;
+  if (Status s = sats::EncodeBsatn(params, *value, bsatn); !s.ok()) co_return ErrorResponse(req, s);
+  const db::Caller caller{authed->claims.identity, 0};
+  db::CallOutcome outcome = co_await AwaitCallback<db::CallOutcome>([&](auto done) {
+    Status s = db->CallReducer(caller, reducer, std::move(bsatn), done);
+    if (!s.ok()) done(db::CallOutcome{s});
+  });
+  Response res = outcome.status.ok() ? Text(req, http::status::ok, "")
+                                     : ErrorResponse(req, outcome.status);
+  AddIdentityHeaders(res, *authed);
+  co_return res;
+}
+
+asio::awaitable<Response> Server::Impl::Sql(const Request& req, const Target& t,
+                                            const std::string& name) {
+  auto db = registry.Find(name);
+  if (!db) co_return Text(req, http::status::not_found, "no database named '" + name + "'");
+  auto authed = Authenticate(req, t, /*mint=*/true);
+  if (!authed.ok()) co_return ErrorResponse(req, authed.status());
+  const db::Caller caller{authed->claims.identity, 0};
+  using SqlOut = Result<std::vector<db::SqlResult>>;
+  SqlOut out = co_await AwaitCallback<SqlOut>([&](auto done) {
+    Status s = db->Sql(caller, req.body(), done);
+    if (!s.ok()) done(SqlOut(s));
+  });
+  if (!out.ok()) co_return ErrorResponse(req, out.status());
+  Json results = Json::array();
+  for (const auto& r : *out) {
+    Json rows = Json::array();
+    for (const auto& row : r.rows) {
+      auto v = sats::DecodeBsatnExact(r.schema, row);
+      rows.push_back(v.ok() ? sats::ValueToJson(r.schema, *v) : Json());
+    }
+    results.push_back(Json{{"schema", sats::TypeToJson(r.schema)["Product"]},
+                           {"rows", std::move(rows)},
+                           {"total_duration_micros", r.duration_micros}});
+  }
+  Response res = JsonResponse(req, results);
+  AddIdentityHeaders(res, *authed);
+  co_return res;
+}
+
+asio::awaitable<Response> Server::Impl::Publish(const Request& req, const Target& t,
+                                                const std::string& name) {
+  auto authed = Authenticate(req, t, /*mint=*/false);
+  if (!authed.ok()) co_return ErrorResponse(req, authed.status());
+  const bool clear = t.query.contains("clear") && t.query.at("clear") != "false";
+  const U256 publisher = authed->claims.identity;
+  using Out = Result<db::Registry::PublishResult>;
+  // Loading a module and running init block: do it on the blocking pool.
+  Out out = co_await AwaitCallback<Out>([&](auto done) {
+    asio::post(blocking, [this, &req, name, publisher, clear, done] {
+      done(registry.Publish(name, AsBytes(req.body()), publisher, clear));
+    });
+  });
+  if (!out.ok()) co_return ErrorResponse(req, out.status());
+  co_return JsonResponse(req,
+                         Json{{"database", name},
+                              {"identity", auth::IdentityToHex(out->identity)},
+                              {"created", out->created}},
+                         out->created ? http::status::created : http::status::ok);
+}
+
+asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& t) {
+  const auto& s = t.segments;
+  const auto method = req.method();
+  if (method == http::verb::options) {
+    // CORS preflight for browser clients.
+    Response res = Text(req, http::status::no_content, "");
+    res.set(http::field::access_control_allow_methods, "GET, POST, PUT, OPTIONS");
+    res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
+    co_return res;
+  }
+  if ((s.size() == 2 && s[0] == "v1" && s[1] == "ping") || (s.size() == 1 && s[0] == "health")) {
+    co_return Text(req, http::status::ok, "");
+  }
+  if (s.size() >= 2 && s[0] == "v1" && s[1] == "identity") {
+    if (s.size() == 2 && method == http::verb::post) co_return Identity(req);
+    if (s.size() == 3 && s[2] == "websocket-token" && method == http::verb::post) {
+      co_return WebsocketToken(req, t);
+    }
+    if (s.size() == 3 && s[2] == "public-key" && method == http::verb::get) {
+      co_return MakeResponse(req, http::status::ok, tokens.PublicKeyPem(), "application/x-pem-file");
+    }
+  }
+  if (s.size() >= 3 && s[0] == "v1" && s[1] == "database") {
+    const std::string& name = s[2];
+    if (s.size() == 3 && method == http::verb::put) co_return co_await Publish(req, t, name);
+    if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) co_return Schema(req, name);
+    if (s.size() == 4 && s[3] == "sql" && method == http::verb::post) co_return co_await Sql(req, t, name);
+    if (s.size() == 5 && s[3] == "call" && method == http::verb::post) {
+      co_return co_await Call(req, t, name, s[4]);
+    }
+    if (s.size() == 4 && s[3] == "subscribe") {
+      co_return Text(req, http::status::bad_request,
+                     "this endpoint needs a WebSocket upgrade request");
+    }
+  }
+  co_return Text(req, http::status::not_found,
+                 "no route for " + std::string(req.method_string()) + " " +
+                     std::string(req.target()));
+}
+
+asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request req, Target t) {
+  auto reject = [&](http::status status, std::string message) -> asio::awaitable<void> {
+    Response res = Text(req, status, std::move(message));
+    res.keep_alive(false);
+    co_await http::async_write(stream, res, kNoThrow);
+  };
+  const auto& s = t.segments;
+  if (!(s.size() == 4 && s[0] == "v1" && s[1] == "database" && s[3] == "subscribe")) {
+    co_return co_await reject(http::status::not_found, "no WebSocket endpoint at this path");
+  }
+  auto db = registry.Find(s[2]);
+  if (!db) co_return co_await reject(http::status::not_found, "no database named '" + s[2] + "'");
+  auto protocol = ChooseSubprotocol(Header(req, http::field::sec_websocket_protocol));
+  if (!protocol) {
+    co_return co_await reject(http::status::bad_request,
+                              "no supported WebSocket subprotocol offered; this server speaks " +
+                                  std::string(kProtocolV3) + " and " + std::string(kProtocolV2));
+  }
+  Compression compression = Compression::kNone;
+  if (auto it = t.query.find("compression"); it != t.query.end()) {
+    auto c = ParseCompression(it->second);
+    if (!c) {
+      co_return co_await reject(http::status::bad_request,
+                                "invalid compression '" + it->second + "' (None, Gzip or Brotli)");
+    }
+    compression = *c;
+  }
+  if (auto it = t.query.find("confirmed"); it != t.query.end() && it->second != "true" &&
+                                           it->second != "false") {
+    co_return co_await reject(http::status::bad_request, "confirmed must be true or false");
+  }
+  auto authed = Authenticate(req, t, /*mint=*/true);
+  if (!authed.ok()) co_return co_await reject(StatusFor(authed.status().code()), authed.status().message());
+  std::string token;
+  if (authed->minted_token) {
+    token = *authed->minted_token;
+  } else if (auto h = BearerToken(Header(req, http::field::authorization))) {
+    token = *h;
+  } else {
+    token = t.query.at("token");
+  }
+
+  WsSession::Stream ws(std::move(stream));
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.set_option(websocket::stream_base::decorator([proto = *protocol](websocket::response_type& res) {
+    res.set(http::field::sec_websocket_protocol, proto);
+    res.set(http::field::server, "stdb");
+  }));
+  ws.read_message_max(kClientFrameBytesMax);
+  ws.binary(true);
+  auto [ec] = co_await ws.async_accept(req, kNoThrow);
+  if (ec) co_return;
+  WsSession::Params params;
+  params.database = std::move(db);
+  params.client_id = next_client_id.fetch_add(1);
+  params.caller = db::Caller{authed->claims.identity, auth::RandomConnectionId()};
+  params.token = std::move(token);
+  params.compression = compression;
+  params.v3 = *protocol == kProtocolV3;
+  auto session = std::make_shared<WsSession>(std::move(ws), std::move(params));
+  co_await session->Run();
+}
+
+asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
+  beast::flat_buffer buffer;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderBytesMax);
+    stream.expires_after(kHttpTimeout);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+    if (ec) break;
+    // Module uploads may be large; every other body is small.
+    const bool upload = parser.get().method() == http::verb::put;
+    parser.body_limit(upload ? db::kModuleBytesMax : kBodyBytesMax);
+    std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    if (ec == http::error::body_limit) {
+      Request head = parser.release();
+      Response res = Text(head, http::status::payload_too_large, "request body too large");
+      res.keep_alive(false);
+      co_await http::async_write(stream, res, kNoThrow);
+      break;
+    }
+    if (ec) break;
+    Request req = parser.release();
+    auto target = ParseTarget(req.target());
+    if (websocket::is_upgrade(req) && target) {
+      stream.expires_never();
+      co_await Upgrade(std::move(stream), std::move(req), std::move(*target));
+      co_return;
+    }
+    Response res = target ? co_await Route(req, *target)
+                          : Text(req, http::status::bad_request, "malformed request target");
+    const bool keep_alive = res.keep_alive();
+    auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> Server::Impl::Listen() {
+  while (true) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), kNoThrow);
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) continue;  // e.g. EMFILE: keep serving existing clients
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, HttpSession(beast::tcp_stream(std::move(socket))),
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       LogError("http", std::string("connection failed: ") + ex.what());
+                     }
+                   });
+  }
+}
+
+Server::Server(ServerOptions options, db::Registry& registry, auth::TokenAuthority& tokens)
+    : impl_(std::make_unique<Impl>(std::move(options), registry, tokens)) {}
+
+Server::~Server() { Stop(); }
+
+Result<uint16_t> Server::Start() {
+  Impl& im = *impl_;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(im.options.address, ec);
+  if (ec) return InvalidArgument("invalid bind address '" + im.options.address + "'");
+  tcp::endpoint endpoint(address, im.options.port);
+  im.acceptor.emplace(im.ioc);
+  if (im.acceptor->open(endpoint.protocol(), ec); ec) {
+    return IoError("cannot open socket: " + ec.message());
+  }
+  im.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (im.acceptor->bind(endpoint, ec); ec) {
+    return IoError("cannot bind " + im.options.address + ":" + std::to_string(im.options.port) +
+                   ": " + ec.message());
+  }
+  if (im.acceptor->listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return IoError("cannot listen: " + ec.message());
+  }
+  const uint16_t port = im.acceptor->local_endpoint().port();
+  asio::co_spawn(im.ioc, im.Listen(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      LogError("http", std::string("listener failed: ") + ex.what());
+    }
+  });
+  for (int i = 0; i < std::max(1, im.options.io_threads); ++i) {
+    im.threads.emplace_back([&im] { im.ioc.run(); });
+  }
+  return port;
+}
+
+void Server::Wait() {
+  std::unique_lock lock(impl_->mu);
+  impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+void Server::Stop() {
+  Impl& im = *impl_;
+  {
+    std::lock_guard lock(im.mu);
+    if (im.stopped) return;
+    im.stopped = true;
+  }
+  if (im.acceptor) {
+    asio::post(im.ioc, [&im] {
+      boost::system::error_code ec;
+      im.acceptor->close(ec);
+    });
+  }
+  im.ioc.stop();
+  for (auto& t : im.threads) t.join();
+  im.threads.clear();
+  im.blocking.join();
+  im.stopped_cv.notify_all();
+}
+
+}  // namespace stdb::net

@@ -1,0 +1,169 @@
+#include "server/config.h"
+
+#include <unistd.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
+#include <fstream>
+#include <toml++/toml.h>
+
+namespace stdb::server {
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& SettingKeys() {
+  static const std::vector<std::string> kKeys = {"module",    "bind-address", "db-path",
+                                                 "database",  "node-name",    "io-threads",
+                                                 "log-level"};
+  return kKeys;
+}
+
+Settings FromEnvironment(const std::function<const char*(const char*)>& getenv) {
+  static const std::vector<std::pair<const char*, const char*>> kVars = {
+      {"SPDB_MODULE_PATH", "module"},     {"SPDB_BIND_ADDRESS", "bind-address"},
+      {"SPDB_DB_PATH", "db-path"},        {"SPDB_DATABASE", "database"},
+      {"SPDB_NODE_NAME", "node-name"},    {"SPDB_IO_THREADS", "io-threads"},
+      {"SPDB_LOG_LEVEL", "log-level"}};
+  Settings out;
+  for (const auto& [var, key] : kVars) {
+    if (const char* v = getenv(var); v != nullptr && *v != '\0') out[key] = Setting{v, var};
+  }
+  return out;
+}
+
+Result<Settings> FromToml(std::string_view text, const std::string& file_name) {
+  toml::table parsed;
+  try {
+    parsed = toml::parse(text, file_name);
+  } catch (const toml::parse_error& err) {
+    return InvalidArgument(file_name + ":" + std::to_string(err.source().begin.line) + ": " +
+                           std::string(err.description()));
+  }
+  Settings out;
+  const auto& keys = SettingKeys();
+  for (const auto& [k, node] : parsed) {
+    const std::string key(k.str());
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      return InvalidArgument(file_name + ": unknown setting '" + key + "'");
+    }
+    std::string value;
+    if (auto s = node.value<std::string>()) {
+      value = *s;
+    } else if (auto i = node.value<int64_t>(); i && node.is_integer()) {
+      value = std::to_string(*i);
+    } else {
+      return InvalidArgument(file_name + ": setting '" + key + "' must be a string or an integer");
+    }
+    out[key] = Setting{value, file_name + ": " + key};
+  }
+  return out;
+}
+
+Settings Merge(Settings low, const Settings& high) {
+  for (const auto& [k, v] : high) low[k] = v;
+  return low;
+}
+
+Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view text) {
+  std::string host;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return InvalidArgument("expected [<ipv6>]:<port>");
+    }
+    host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return InvalidArgument("expected <ip>:<port>");
+    host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("'" + host + "' is not an IP address");
+  unsigned port = 0;
+  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (err != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return InvalidArgument("'" + std::string(port_text) + "' is not a port number");
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+namespace {
+
+Status Named(const Setting& s, const std::string& problem) {
+  return InvalidArgument(s.source + ": " + problem);
+}
+
+Status CheckWritableDir(const Setting& s, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Named(s, "cannot create directory '" + dir.string() + "': " + ec.message());
+  if (!fs::is_directory(dir, ec)) return Named(s, "'" + dir.string() + "' is not a directory");
+  const fs::path probe = dir / (".write-test-" + std::to_string(::getpid()));
+  {
+    std::ofstream out(probe);
+    if (!out) return Named(s, "directory '" + dir.string() + "' is not writable");
+  }
+  fs::remove(probe, ec);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> Resolve(const Settings& settings) {
+  Config c;
+  if (auto it = settings.find("bind-address"); it != settings.end()) {
+    auto hp = ParseHostPort(it->second.value);
+    if (!hp.ok()) {
+      return Named(it->second, "invalid address '" + it->second.value + "': " + hp.status().message());
+    }
+    c.bind_host = hp->first;
+    c.bind_port = hp->second;
+  }
+  if (auto it = settings.find("db-path"); it != settings.end()) {
+    if (it->second.value.empty()) return Named(it->second, "empty path");
+    c.db_path = it->second.value;
+  }
+  Setting db_path_setting = settings.contains("db-path") ? settings.at("db-path")
+                                                           : Setting{c.db_path.string(), "--db-path (default)"};
+  STDB_RETURN_IF_ERROR(CheckWritableDir(db_path_setting, c.db_path));
+  if (auto it = settings.find("module"); it != settings.end()) {
+    std::error_code ec;
+    if (!fs::is_regular_file(it->second.value, ec)) {
+      return Named(it->second, "module file '" + it->second.value + "' does not exist");
+    }
+    c.module_path = it->second.value;
+  }
+  if (auto it = settings.find("database"); it != settings.end()) {
+    c.database = it->second.value;
+  } else if (c.module_path) {
+    c.database = c.module_path->stem().string();
+  }
+  if (auto it = settings.find("node-name"); it != settings.end()) c.node_name = it->second.value;
+  if (c.node_name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    c.node_name = host;
+  }
+  if (auto it = settings.find("io-threads"); it != settings.end()) {
+    int n = 0;
+    const auto& v = it->second.value;
+    auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (err != std::errc() || end != v.data() + v.size() || n < 1 || n > 256) {
+      return Named(it->second, "'" + v + "' is not a thread count between 1 and 256");
+    }
+    c.io_threads = n;
+  }
+  if (auto it = settings.find("log-level"); it != settings.end()) {
+    const auto& v = it->second.value;
+    if (v != "error" && v != "warn" && v != "info" && v != "debug" && v != "trace") {
+      return Named(it->second, "'" + v + "' is not a log level (error, warn, info, debug, trace)");
+    }
+    c.log_level = v;
+  }
+  return c;
+}
+
+}  // namespace stdb::server

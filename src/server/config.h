@@ -1,0 +1,59 @@
+// Server configuration: command-line flags, SPDB_* environment variables and a
+// Spacetime.toml file, in that order of precedence (docs/configuration.md).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace stdb::server {
+
+struct Config {
+  std::optional<std::filesystem::path> module_path;
+  std::string bind_host = "127.0.0.1";
+  uint16_t bind_port = 3000;
+  std::filesystem::path db_path = "stdb-data";
+  std::string database;  // default: the module file's stem
+  std::string node_name;
+  int io_threads = 2;
+  std::string log_level = "info";
+};
+
+// One setting's raw text and where it came from ("--bind-address", "SPDB_BIND_ADDRESS",
+// "Spacetime.toml: bind-address"), so errors can name it.
+struct Setting {
+  std::string value;
+  std::string source;
+};
+
+// Raw settings by key: module, bind-address, db-path, database, node-name, io-threads,
+// log-level.
+using Settings = std::map<std::string, Setting>;
+
+// The keys above, as accepted in Spacetime.toml.
+const std::vector<std::string>& SettingKeys();
+
+// Reads settings from the environment through `getenv` (injectable for tests).
+Settings FromEnvironment(const std::function<const char*(const char*)>& getenv);
+
+// Parses a Spacetime.toml document. Unknown keys and non-string/integer values are errors
+// naming the key.
+Result<Settings> FromToml(std::string_view text, const std::string& file_name);
+
+// Overlays `high` on `low` (high wins).
+Settings Merge(Settings low, const Settings& high);
+
+// Validates and converts settings. Errors are one line naming the setting and its source.
+// Creates the db path if needed and checks it is writable; checks the module exists.
+Result<Config> Resolve(const Settings& settings);
+
+// Parses "<ip>:<port>" or "[<ipv6>]:<port>".
+Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view text);
+
+}  // namespace stdb::server

@@ -1,0 +1,161 @@
+// spacetimedb: the stdb server.
+//
+//   spacetimedb [start] [--module <file>] [--database <name>] [--bind-address <ip:port>]
+//               [--db-path <dir>] [--node-name <name>] [--config <Spacetime.toml>]
+//
+// Settings come from flags, then SPDB_* environment variables, then Spacetime.toml
+// (docs/configuration.md). A bad setting stops start-up with one line naming it.
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "auth/identity.h"
+#include "auth/token.h"
+#include "base/log.h"
+#include "db/registry.h"
+#include "net/server.h"
+#include "server/config.h"
+
+namespace stdb::server {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::cerr << "spacetimedb: " << message << "\n";
+  std::exit(2);
+}
+
+LogSeverity SeverityOf(const std::string& level) {
+  if (level == "error") return LogSeverity::kError;
+  if (level == "warn") return LogSeverity::kWarn;
+  if (level == "debug") return LogSeverity::kDebug;
+  if (level == "trace") return LogSeverity::kTrace;
+  return LogSeverity::kInfo;
+}
+
+// Settings from the command line, each tagged with the flag that set it.
+Settings ParseFlags(int argc, char** argv, std::optional<std::string>& config_file) {
+  CLI::App app{"stdb server: hosts real-time databases", "spacetimedb"};
+  std::map<std::string, std::string> values;
+  auto flag = [&](const std::string& names, const std::string& key, const std::string& help) {
+    app.add_option(names, values[key], help);
+  };
+  flag("--module,-m", "module", "module file (.so) to load at start-up");
+  flag("--database,-d", "database", "database name for --module (default: the file's stem)");
+  flag("--bind-address,--listen-addr,-l", "bind-address", "<ip>:<port> to listen on (default 127.0.0.1:3000)");
+  flag("--db-path,--data-dir", "db-path", "data directory (default ./stdb-data)");
+  flag("--node-name", "node-name", "this node's name in logs (default: the host name)");
+  flag("--io-threads", "io-threads", "network threads (default 2)");
+  flag("--log-level", "log-level", "error, warn, info (default), debug or trace");
+  std::string config;
+  app.add_option("--config,-c", config, "configuration file (default ./Spacetime.toml if present)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+  if (!config.empty()) config_file = config;
+  Settings out;
+  for (const auto& [key, value] : values) {
+    if (value.empty()) continue;
+    std::string source = "--" + key;
+    out[key] = Setting{value, source};
+  }
+  return out;
+}
+
+Settings LoadTomlFile(const std::optional<std::string>& explicit_file) {
+  std::string file = explicit_file.value_or("");
+  if (file.empty()) {
+    if (const char* env = std::getenv("SPDB_CONFIG"); env != nullptr && *env != '\0') file = env;
+  }
+  const bool required = !file.empty();
+  if (file.empty()) file = "Spacetime.toml";
+  std::ifstream in(file);
+  if (!in) {
+    if (required) Fail("cannot read configuration file '" + file + "'");
+    return {};
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto settings = FromToml(text.str(), file);
+  if (!settings.ok()) Fail(settings.status().message());
+  return std::move(settings).value();
+}
+
+int Run(int argc, char** argv) {
+  // `spacetimedb start ...` and `spacetimedb ...` are the same; `version` prints it.
+  std::vector<char*> args(argv, argv + argc);
+  if (args.size() > 1 && std::string(args[1]) == "version") {
+    std::cout << "spacetimedb (stdb) " << kVersion << "\n";
+    return 0;
+  }
+  if (args.size() > 1 && std::string(args[1]) == "start") args.erase(args.begin() + 1);
+
+  // Block termination signals before any thread starts; a dedicated thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::optional<std::string> config_file;
+  Settings flags = ParseFlags(static_cast<int>(args.size()), args.data(), config_file);
+  Settings settings = Merge(Merge(LoadTomlFile(config_file), FromEnvironment(&std::getenv)), flags);
+  auto config = Resolve(settings);
+  if (!config.ok()) Fail(config.status().message());
+  SetLogSeverity(SeverityOf(config->log_level));
+  const std::string scope = "server/" + config->node_name;
+
+  auto tokens = auth::TokenAuthority::OpenOrCreate(config->db_path, SystemClock::Get());
+  if (!tokens.ok()) Fail(tokens.status().message());
+  db::Registry registry(config->db_path / "databases", SystemClock::Get(), [](std::string_view name) {
+    return auth::DeriveIdentity("stdb:database", name);
+  });
+  for (const Status& problem : registry.LoadAll()) LogError(scope, problem.message());
+  if (config->module_path) {
+    if (Status s = db::Registry::ValidateName(config->database); !s.ok()) {
+      Fail("--database: " + s.message());
+    }
+    auto published = registry.PublishFile(config->database, *config->module_path, /*clear=*/false);
+    if (!published.ok()) {
+      Fail("--module '" + config->module_path->string() + "': " + published.status().message());
+    }
+  }
+
+  net::Server server({config->bind_host, config->bind_port, config->io_threads}, registry, **tokens);
+  auto port = server.Start();
+  if (!port.ok()) Fail("--bind-address: " + port.status().message());
+  std::string url = "http://" + config->bind_host + ":" + std::to_string(*port);
+  LogInfo(scope, "stdb " + std::string(kVersion) + " listening on " + url + ", data in " +
+                     config->db_path.string());
+  for (const auto& name : registry.Names()) {
+    LogInfo(scope, "database '" + name + "': ws://" + config->bind_host + ":" +
+                       std::to_string(*port) + "/v1/database/" + name + "/subscribe");
+  }
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    LogInfo(scope, "shutting down");
+    server.Stop();
+  });
+  server.Wait();
+  if (waiter.joinable()) {
+    // Stop came from elsewhere: wake the signal thread so it can exit.
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace stdb::server
+
+int main(int argc, char** argv) { return stdb::server::Run(argc, argv); }

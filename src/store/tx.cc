@@ -1,0 +1,186 @@
+#include "store/tx.h"
+
+#include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "sats/bsatn.h"
+
+namespace stdb::store {
+
+Store::Store(std::vector<TableSchema> schemas) {
+  tables_.reserve(schemas.size());
+  for (size_t i = 0; i < schemas.size(); ++i) {
+    STDB_ASSERT(schemas[i].table_id == i);
+    tables_.push_back(std::make_unique<Table>(std::move(schemas[i])));
+  }
+}
+
+std::optional<TableId> Store::FindTable(std::string_view name) const {
+  for (const auto& t : tables_) {
+    if (t->schema().name == name) return t->schema().table_id;
+  }
+  return std::nullopt;
+}
+
+// Tracks one table's net changes. A row deleted after being inserted in this
+// transaction cancels the insert (and vice versa), so the result is the net effect.
+// Keys are views into the Bytes held in the vectors, whose heap buffers never move.
+struct Transaction::DeltaBuilder {
+  std::vector<std::optional<Bytes>> inserts;
+  std::vector<std::optional<Bytes>> deletes;
+  boost::unordered_flat_map<std::string_view, size_t> insert_at;
+  boost::unordered_flat_map<std::string_view, size_t> delete_at;
+
+  static void Add(std::vector<std::optional<Bytes>>& rows,
+                  boost::unordered_flat_map<std::string_view, size_t>& at, ByteView row) {
+    rows.emplace_back(Bytes(row.begin(), row.end()));
+    at.emplace(AsStringView(*rows.back()), rows.size() - 1);
+  }
+  // Removes `row` from `rows` if present; returns whether it was.
+  static bool Cancel(std::vector<std::optional<Bytes>>& rows,
+                     boost::unordered_flat_map<std::string_view, size_t>& at, ByteView row) {
+    auto it = at.find(AsStringView(row));
+    if (it == at.end()) return false;
+    const size_t i = it->second;
+    at.erase(it);
+    rows[i].reset();
+    return true;
+  }
+  static std::vector<Bytes> Take(std::vector<std::optional<Bytes>>& rows) {
+    std::vector<Bytes> out;
+    for (auto& r : rows) {
+      if (r) out.push_back(std::move(*r));
+    }
+    return out;
+  }
+};
+
+Transaction::Transaction(Store& store) : store_(store) {}
+
+Transaction::~Transaction() {
+  if (!done_) Rollback();
+}
+
+Result<Table*> Transaction::GetTable(TableId id) {
+  if (id >= store_.table_count()) return NotFound("no table with id " + std::to_string(id));
+  return &store_.table(id);
+}
+
+void Transaction::RecordInsert(TableId table, ByteView row) {
+  if (deltas_.size() <= table) deltas_.resize(table + 1);
+  if (!deltas_[table]) deltas_[table] = std::make_unique<DeltaBuilder>();
+  DeltaBuilder& d = *deltas_[table];
+  if (!DeltaBuilder::Cancel(d.deletes, d.delete_at, row)) {
+    DeltaBuilder::Add(d.inserts, d.insert_at, row);
+  }
+}
+
+void Transaction::RecordDelete(TableId table, const Bytes& row) {
+  if (deltas_.size() <= table) deltas_.resize(table + 1);
+  if (!deltas_[table]) deltas_[table] = std::make_unique<DeltaBuilder>();
+  DeltaBuilder& d = *deltas_[table];
+  if (!DeltaBuilder::Cancel(d.inserts, d.insert_at, row)) {
+    DeltaBuilder::Add(d.deletes, d.delete_at, row);
+  }
+}
+
+Result<RowId> Transaction::Insert(TableId table_id, Bytes row) {
+  STDB_ASSERT(!done_);
+  STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  STDB_ASSIGN_OR_RETURN(auto outcome, table->Insert(std::move(row)));
+  if (outcome.inserted) {
+    undo_.push_back(UndoEntry{table_id, outcome.id, std::nullopt});
+    RecordInsert(table_id, table->Get(outcome.id));
+  }
+  return outcome.id;
+}
+
+Result<bool> Transaction::DeleteByPrimaryKey(TableId table_id, ByteView key) {
+  STDB_ASSERT(!done_);
+  STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  if (!table->schema().primary_key) {
+    return InvalidArgument("table '" + table->schema().name + "' has no primary key");
+  }
+  auto id = table->FindByPrimaryKey(key);
+  if (!id) return false;
+  Bytes removed = table->Remove(*id);
+  RecordDelete(table_id, removed);
+  undo_.push_back(UndoEntry{table_id, *id, std::move(removed)});
+  return true;
+}
+
+Result<bool> Transaction::DeleteRow(TableId table_id, ByteView row) {
+  STDB_ASSERT(!done_);
+  STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  auto id = table->FindRow(row);
+  if (!id) return false;
+  Bytes removed = table->Remove(*id);
+  RecordDelete(table_id, removed);
+  undo_.push_back(UndoEntry{table_id, *id, std::move(removed)});
+  return true;
+}
+
+Status Transaction::UpdateByPrimaryKey(TableId table_id, Bytes row) {
+  STDB_ASSERT(!done_);
+  STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  const TableSchema& schema = table->schema();
+  if (!schema.primary_key) {
+    return InvalidArgument("table '" + schema.name + "' has no primary key to update by");
+  }
+  if (Status s = sats::ValidateBsatn(schema.row_type, row); !s.ok()) {
+    return DecodeError("invalid row for table '" + schema.name + "': " + s.message());
+  }
+  const ByteView key = table->PrimaryKeyOf(row);
+  auto old_id = table->FindByPrimaryKey(key);
+  if (!old_id) {
+    return NotFound("no row in table '" + schema.name + "' with that primary key to update");
+  }
+  if (table->Get(*old_id).size() == row.size() &&
+      std::equal(row.begin(), row.end(), table->Get(*old_id).begin())) {
+    return Status::Ok();  // unchanged
+  }
+  Bytes removed = table->Remove(*old_id);
+  auto inserted = table->Insert(std::move(row));
+  if (!inserted.ok()) {
+    // Cannot happen for a valid row whose key was just freed, but keep the table whole.
+    table->Restore(*old_id, std::move(removed));
+    return inserted.status();
+  }
+  RecordDelete(table_id, removed);
+  undo_.push_back(UndoEntry{table_id, *old_id, std::move(removed)});
+  undo_.push_back(UndoEntry{table_id, inserted->id, std::nullopt});
+  RecordInsert(table_id, table->Get(inserted->id));
+  return Status::Ok();
+}
+
+TxDelta Transaction::Commit() {
+  STDB_ASSERT(!done_);
+  done_ = true;
+  TxDelta delta;
+  for (TableId t = 0; t < deltas_.size(); ++t) {
+    if (!deltas_[t]) continue;
+    TableDelta td{t, DeltaBuilder::Take(deltas_[t]->inserts),
+                  DeltaBuilder::Take(deltas_[t]->deletes)};
+    if (!td.inserts.empty() || !td.deletes.empty()) delta.tables.push_back(std::move(td));
+  }
+  undo_.clear();
+  deltas_.clear();
+  return delta;
+}
+
+void Transaction::Rollback() {
+  STDB_ASSERT(!done_);
+  done_ = true;
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    Table& table = store_.table(it->table);
+    if (it->removed) {
+      table.Restore(it->row, std::move(*it->removed));
+    } else {
+      table.Remove(it->row);
+    }
+  }
+  undo_.clear();
+  deltas_.clear();
+}
+
+}  // namespace stdb::store

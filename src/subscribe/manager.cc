@@ -1,0 +1,200 @@
+#include "subscribe/manager.h"
+
+#include <algorithm>
+#include <set>
+
+#include "sats/bsatn.h"
+#include "sql/parser.h"
+
+namespace stdb::subscribe {
+namespace {
+
+void AppendPredicate(const sql::Predicate& p, std::string& out) {
+  switch (p.kind) {
+    case sql::Expr::Kind::kAnd:
+    case sql::Expr::Kind::kOr:
+      out += p.kind == sql::Expr::Kind::kAnd ? "(and " : "(or ";
+      AppendPredicate(*p.lhs, out);
+      out += ' ';
+      AppendPredicate(*p.rhs, out);
+      out += ')';
+      return;
+    case sql::Expr::Kind::kCompare: {
+      out += "(c" + std::to_string(p.column) + ' ' + sql::CompareOpText(p.op) + ' ';
+      Bytes enc;
+      if (sats::EncodeBsatn(p.column_type, p.value, enc).ok()) out += ToHex(enc);
+      out += ')';
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string CanonicalKey(const sql::BoundQuery& q) {
+  std::string key = "t" + std::to_string(q.table_id);
+  if (q.where) {
+    key += ' ';
+    AppendPredicate(*q.where, key);
+  }
+  return key;
+}
+
+Result<std::string> SubscriptionManager::Register(ClientId client, QuerySetId set_id,
+                                                  const std::string& text,
+                                                  const store::Store& store,
+                                                  bool can_read_private, sql::BoundQuery& out) {
+  STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseSelect(text));
+  STDB_ASSIGN_OR_RETURN(out, sql::Bind(stmt, store));
+  if (!can_read_private && !store.table(out.table_id).schema().is_public) {
+    return Status(ErrorCode::kPermissionDenied,
+                  "table '" + out.table_name + "' is private to the database owner");
+  }
+  if (!out.whole_rows()) {
+    return Unsupported("subscriptions must select whole rows (SELECT * or t.*): " + text);
+  }
+  if (out.limit) return Unsupported("LIMIT is not allowed in subscriptions: " + text);
+  std::string key = CanonicalKey(out);
+  auto [it, fresh] = queries_.try_emplace(key);
+  if (fresh) {
+    it->second = std::make_unique<Query>();
+    it->second->bound = std::move(out);
+    by_table_[it->second->bound.table_id].push_back(it->second.get());
+  }
+  ++it->second->subscribers[{client, set_id}];
+  return key;
+}
+
+void SubscriptionManager::Release(ClientId client, QuerySetId set_id, const std::string& key) {
+  auto it = queries_.find(key);
+  STDB_ASSERT(it != queries_.end());
+  Query& q = *it->second;
+  auto sub = q.subscribers.find({client, set_id});
+  STDB_ASSERT(sub != q.subscribers.end());
+  if (--sub->second == 0) q.subscribers.erase(sub);
+  if (q.subscribers.empty()) {
+    auto& list = by_table_[q.bound.table_id];
+    list.erase(std::find(list.begin(), list.end(), &q));
+    if (list.empty()) by_table_.erase(q.bound.table_id);
+    queries_.erase(it);
+  }
+}
+
+protocol::QueryRows SubscriptionManager::Evaluate(const std::vector<const Query*>& queries,
+                                                  const store::Store& store) {
+  protocol::QueryRows rows;
+  for (const Query* q : queries) {
+    std::vector<ByteView> matched;
+    store.table(q->bound.table_id).ForEach([&](store::RowId, ByteView row) {
+      if (q->bound.Matches(row)) matched.push_back(row);
+    });
+    rows.tables.push_back(
+        protocol::SingleTableRows{q->bound.table_name, protocol::BsatnRowList::FromRows(matched)});
+  }
+  return rows;
+}
+
+Result<protocol::QueryRows> SubscriptionManager::Subscribe(ClientId client, QuerySetId set_id,
+                                                           const std::vector<std::string>& queries,
+                                                           const store::Store& store,
+                                                           bool can_read_private) {
+  if (queries.empty()) return InvalidArgument("a subscription needs at least one query");
+  if (queries.size() > kQueriesPerSetMax) {
+    return InvalidArgument("too many queries in one subscription (max " +
+                           std::to_string(kQueriesPerSetMax) + ")");
+  }
+  ClientState& state = clients_[client];
+  if (state.sets.contains(set_id)) {
+    return InvalidArgument("query set id " + std::to_string(set_id) + " is already in use");
+  }
+  if (state.sets.size() >= kQuerySetsPerClientMax) {
+    return InvalidArgument("too many subscriptions on one connection (max " +
+                           std::to_string(kQuerySetsPerClientMax) + ")");
+  }
+  std::vector<std::string> keys;
+  std::set<std::string> seen;
+  for (const auto& text : queries) {
+    sql::BoundQuery bound;
+    auto key = Register(client, set_id, text, store, can_read_private, bound);
+    if (!key.ok()) {
+      for (const auto& k : keys) Release(client, set_id, k);
+      if (state.sets.empty()) clients_.erase(client);
+      return key.status();
+    }
+    if (!seen.insert(*key).second) {
+      Release(client, set_id, *key);  // the same query twice in one set counts once
+      continue;
+    }
+    keys.push_back(*key);
+  }
+  std::vector<const Query*> set_queries;
+  for (const auto& k : keys) set_queries.push_back(queries_.at(k).get());
+  state.sets.emplace(set_id, std::move(keys));
+  return Evaluate(set_queries, store);
+}
+
+Result<std::optional<protocol::QueryRows>> SubscriptionManager::Unsubscribe(
+    ClientId client, QuerySetId set_id, bool dropped_rows, const store::Store& store) {
+  auto cit = clients_.find(client);
+  if (cit == clients_.end() || !cit->second.sets.contains(set_id)) {
+    return NotFound("no subscription with query set id " + std::to_string(set_id));
+  }
+  std::vector<std::string> keys = std::move(cit->second.sets.at(set_id));
+  cit->second.sets.erase(set_id);
+  std::optional<protocol::QueryRows> rows;
+  if (dropped_rows) {
+    std::vector<const Query*> qs;
+    for (const auto& k : keys) qs.push_back(queries_.at(k).get());
+    rows = Evaluate(qs, store);
+  }
+  for (const auto& k : keys) Release(client, set_id, k);
+  if (cit->second.sets.empty()) clients_.erase(cit);
+  return rows;
+}
+
+void SubscriptionManager::RemoveClient(ClientId client) {
+  auto cit = clients_.find(client);
+  if (cit == clients_.end()) return;
+  for (const auto& [set_id, keys] : cit->second.sets) {
+    for (const auto& k : keys) Release(client, set_id, k);
+  }
+  clients_.erase(cit);
+}
+
+std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& delta) {
+  std::map<ClientId, std::map<QuerySetId, std::vector<protocol::TableUpdate>>> out;
+  for (const auto& td : delta.tables) {
+    auto it = by_table_.find(td.table_id);
+    if (it == by_table_.end()) continue;
+    for (const Query* q : it->second) {
+      std::vector<ByteView> inserts;
+      std::vector<ByteView> deletes;
+      for (const auto& row : td.inserts) {
+        if (q->bound.Matches(row)) inserts.push_back(row);
+      }
+      for (const auto& row : td.deletes) {
+        if (q->bound.Matches(row)) deletes.push_back(row);
+      }
+      if (inserts.empty() && deletes.empty()) continue;
+      // Encoded once; every subscriber's message shares these bytes.
+      const protocol::TableUpdate update{q->bound.table_name,
+                                         protocol::BsatnRowList::FromRows(inserts),
+                                         protocol::BsatnRowList::FromRows(deletes)};
+      for (const auto& [sub, count] : q->subscribers) {
+        out[sub.first][sub.second].push_back(update);
+      }
+    }
+  }
+  std::vector<ClientUpdate> updates;
+  updates.reserve(out.size());
+  for (auto& [client, sets] : out) {
+    ClientUpdate cu{client, {}};
+    for (auto& [set_id, tables] : sets) {
+      cu.query_sets.push_back(protocol::QuerySetUpdate{set_id, std::move(tables)});
+    }
+    updates.push_back(std::move(cu));
+  }
+  return updates;
+}
+
+}  // namespace stdb::subscribe
