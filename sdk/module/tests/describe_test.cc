@@ -1,0 +1,124 @@
+// The module's schema and exports as the server sees them after dlopen.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include "harness.h"
+
+namespace {
+
+using stdb_test::DecodeModuleDef;
+using stdb_test::LoadedModule;
+using stdb_test::ModuleSchema;
+
+ModuleSchema Schema() {
+  LoadedModule module(STDB_TEST_MODULE_PATH);
+  std::string error;
+  auto schema = DecodeModuleDef(module.Describe(), &error);
+  EXPECT_TRUE(schema.has_value()) << error;
+  return schema.value_or(ModuleSchema{});
+}
+
+TEST(Describe, TablesDecodeWithTheServerTypeDecoderInRegistrationOrder) {
+  // Table ids are registration order; row types, keys and access are as declared.
+  const ModuleSchema schema = Schema();
+  EXPECT_EQ(schema.version, 1u);
+  ASSERT_EQ(schema.tables.size(), 4u);
+
+  EXPECT_EQ(schema.tables[0].name, "everything");
+  EXPECT_FALSE(schema.tables[0].is_public);
+  EXPECT_EQ(schema.tables[0].primary_key, std::nullopt);
+  EXPECT_TRUE(schema.tables[0].row_type.starts_with("(flag: Bool, i8: I8,"));
+
+  EXPECT_EQ(schema.tables[1].name, "item");
+  EXPECT_EQ(schema.tables[1].row_type, "(id: U64, label: String, value: I64)");
+  EXPECT_EQ(schema.tables[1].primary_key, 0);
+  EXPECT_TRUE(schema.tables[1].is_public);
+
+  EXPECT_EQ(schema.tables[2].name, "note");
+  EXPECT_EQ(schema.tables[2].row_type, "(author: Identity, text: String)");
+  EXPECT_EQ(schema.tables[2].primary_key, std::nullopt);
+
+  EXPECT_EQ(schema.tables[3].name, "call_info");
+  EXPECT_EQ(schema.tables[3].row_type,
+            "(sender: Identity, connection_id: Option<ConnectionId>, timestamp: Timestamp, "
+            "module_identity: Identity, random: Array<U64>)");
+
+  for (const auto& t : schema.tables) {
+    EXPECT_EQ(t.unique_columns, 0u) << t.name;
+    EXPECT_EQ(t.indexes, 0u) << t.name;
+    EXPECT_EQ(t.sequences, 0u) << t.name;
+    EXPECT_FALSE(t.scheduled) << t.name;
+  }
+}
+
+TEST(Describe, ReducersHaveNamedParamsAndLifecycleCodes) {
+  // Reducer ids are registration order (test_module.cc, then test_module_scans.cc);
+  // parameter names come from STDB_REDUCER.
+  const ModuleSchema schema = Schema();
+  std::vector<std::string> names;
+  for (const auto& r : schema.reducers) names.push_back(r.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "store_everything", "put_item", "set_value", "delete_item", "remove_item",
+                "fill_items", "fail_reducer_error", "fail_outcome", "fail_std_exception",
+                "fail_non_std_exception", "insert_then_fail", "update_missing",
+                "insert_duplicate_caught", "record_call", "echo_args", "init", "on_connect",
+                "on_disconnect", "scan_items", "scan_first", "scan_and_delete",
+                "scan_catching"}));
+  ASSERT_EQ(schema.reducers.size(), 22u);
+  EXPECT_EQ(schema.reducers[1].params, "(id: U64, label: String, value: I64)");
+  EXPECT_EQ(schema.reducers[4].params, "(row: (id: U64, label: String, value: I64))");
+  EXPECT_TRUE(schema.reducers[14].params.starts_with("(row: (flag: Bool,"));
+  EXPECT_TRUE(schema.reducers[14].params.ends_with(
+      ", note_text: Option<String>, colors: Array<{Red: () | Green: () | Blue: ()}>, "
+      "at: ScheduleAt)"));
+  EXPECT_EQ(schema.reducers[18].params, "()");
+  EXPECT_EQ(schema.reducers[19].params, "(limit: U32)");
+  for (size_t i = 0; i < names.size(); ++i) {
+    const uint8_t expected = i == 15 ? 1 : i == 16 ? 2 : i == 17 ? 3 : 0;
+    EXPECT_EQ(schema.reducers[i].lifecycle, expected) << names[i];
+  }
+  EXPECT_EQ(schema.reducers[15].params, "()");
+}
+
+TEST(Describe, IsTheSameOnEveryCall) {
+  // describe is a pure function of the module.
+  LoadedModule module(STDB_TEST_MODULE_PATH);
+  EXPECT_EQ(module.Describe(), module.Describe());
+  EXPECT_EQ(module.AbiVersion(), STDB_ABI_VERSION);
+}
+
+TEST(Exports, OnlyTheThreeAbiFunctionsAreExported) {
+  // The version script hides everything else, including standard-library instantiations.
+  const std::string command = std::string("nm -D --defined-only ") + STDB_TEST_MODULE_PATH;
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::set<std::string> symbols;
+  char line[1024];
+  while (fgets(line, sizeof(line), pipe) != nullptr) {
+    std::string s(line);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    const size_t space = s.rfind(' ');
+    if (space != std::string::npos) symbols.insert(s.substr(space + 1));
+  }
+  ASSERT_EQ(pclose(pipe), 0);
+  EXPECT_EQ(symbols,
+            (std::set<std::string>{"stdb_abi_version", "stdb_call_reducer", "stdb_describe"}));
+}
+
+TEST(Exports, ModuleUnloadsOnDlcloseSoItCanBeReplaced) {
+  // No STB_GNU_UNIQUE symbols pin the library: after the last dlclose it is gone.
+  {
+    LoadedModule module(STDB_TEST_MODULE_PATH);
+    void* again = dlopen(STDB_TEST_MODULE_PATH, RTLD_NOW | RTLD_NOLOAD);  // takes a reference
+    EXPECT_NE(again, nullptr);
+    if (again != nullptr) dlclose(again);
+  }
+  EXPECT_EQ(dlopen(STDB_TEST_MODULE_PATH, RTLD_NOW | RTLD_NOLOAD), nullptr);
+}
+
+}  // namespace
