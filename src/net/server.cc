@@ -422,8 +422,13 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
       co_await Upgrade(std::move(stream), std::move(req), std::move(*target));
       co_return;
     }
-    Response res = target ? co_await Route(req, *target)
-                          : Text(req, http::status::bad_request, "malformed request target");
+    // (No co_await inside a conditional expression: g++ 12 miscompiles temporaries there.)
+    Response res;
+    if (target) {
+      res = co_await Route(req, *target);
+    } else {
+      res = Text(req, http::status::bad_request, "malformed request target");
+    }
     const bool keep_alive = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
     if (wec || !keep_alive) break;

@@ -1,0 +1,76 @@
+#include "cli/cli_config.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace stdb::cli {
+namespace fs = std::filesystem;
+
+fs::path CliConfig::DefaultPath() {
+  if (const char* p = std::getenv("STDB_CLI_CONFIG"); p != nullptr && *p != '\0') return p;
+  const char* home = std::getenv("HOME");
+  return fs::path(home != nullptr ? home : ".") / ".config" / "stdb" / "cli.json";
+}
+
+Result<CliConfig> CliConfig::Load() {
+  CliConfig c;
+  c.path_ = DefaultPath();
+  std::ifstream in(c.path_);
+  if (!in) return c;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("CLI configuration " + c.path_.string() +
+                           " is not valid JSON; fix or delete it");
+  }
+  if (j.contains("default_server") && j["default_server"].is_string()) {
+    c.default_server_ = j["default_server"].get<std::string>();
+  }
+  if (j.contains("tokens") && j["tokens"].is_object()) {
+    for (const auto& [server, token] : j["tokens"].items()) {
+      if (token.is_string()) c.tokens_[server] = token.get<std::string>();
+    }
+  }
+  return c;
+}
+
+std::string CliConfig::ResolveServer(const std::optional<std::string>& flag) const {
+  std::string s = flag.value_or(default_server_.value_or(kDefaultServer));
+  if (s == "local") s = kDefaultServer;
+  if (s.find("://") == std::string::npos) s = "http://" + s;
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::optional<std::string> CliConfig::TokenFor(const std::string& server) const {
+  auto it = tokens_.find(server);
+  if (it == tokens_.end()) return std::nullopt;
+  return it->second;
+}
+
+void CliConfig::SetToken(const std::string& server, std::string token) {
+  tokens_[server] = std::move(token);
+}
+
+Status CliConfig::Save() const {
+  std::error_code ec;
+  fs::create_directories(path_.parent_path(), ec);
+  nlohmann::json j = nlohmann::json::object();
+  if (default_server_) j["default_server"] = *default_server_;
+  j["tokens"] = tokens_;
+  const fs::path tmp = path_.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return IoError("cannot write " + tmp.string());
+    out << j.dump(2) << "\n";
+    if (!out) return IoError("cannot write " + tmp.string());
+  }
+  ::chmod(tmp.c_str(), 0600);
+  fs::rename(tmp, path_, ec);
+  if (ec) return IoError("cannot write " + path_.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace stdb::cli

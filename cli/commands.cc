@@ -1,0 +1,243 @@
+#include "cli/commands.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_config.h"
+#include "cli/table_format.h"
+#include "net/client.h"
+
+namespace stdb::cli {
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+int Error(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+fs::path SelfDir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : self.parent_path();
+}
+
+bool OnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  std::string p(path);
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find(':', start);
+    if (end == std::string::npos) end = p.size();
+    if (::access((fs::path(p.substr(start, end - start)) / program).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// The module SDK: $STDB_SDK_DIR, else the source tree this CLI was built from, else an
+// installed copy next to the binary.
+std::optional<fs::path> SdkDir() {
+  if (const char* env = std::getenv("STDB_SDK_DIR"); env != nullptr && *env != '\0') return fs::path(env);
+  for (fs::path candidate : {fs::path(STDB_SOURCE_DIR) / "sdk" / "module",
+                             SelfDir() / ".." / "share" / "stdb" / "sdk" / "module"}) {
+    if (fs::exists(candidate / "cmake" / "StdbModule.cmake")) return candidate;
+  }
+  return std::nullopt;
+}
+
+// The token for `server`, minting and saving an identity on first use.
+std::optional<std::string> EnsureToken(CliConfig& config, const std::string& server) {
+  if (auto t = config.TokenFor(server)) return t;
+  auto res = net::HttpRequest("POST", server + "/v1/identity", {}, "");
+  if (!res.ok()) {
+    Error(res.status().message());
+    return std::nullopt;
+  }
+  Json j = Json::parse(res->body, nullptr, false);
+  if (res->status != 200 || !j.is_object() || !j.contains("token")) {
+    Error("the server at " + server + " did not issue an identity (HTTP " +
+          std::to_string(res->status) + ")");
+    return std::nullopt;
+  }
+  config.SetToken(server, j["token"].get<std::string>());
+  if (Status s = config.Save(); !s.ok()) std::cerr << "warning: " << s.message() << "\n";
+  return j["token"].get<std::string>();
+}
+
+std::string ServerMessage(const net::HttpResponse& res) {
+  std::string body = res.body;
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  return body.empty() ? "HTTP " + std::to_string(res.status) : body;
+}
+
+// Loads config and resolves the server; prints and returns nullopt on failure.
+std::optional<std::pair<CliConfig, std::string>> Connect(const std::optional<std::string>& flag) {
+  auto config = CliConfig::Load();
+  if (!config.ok()) {
+    Error(config.status().message());
+    return std::nullopt;
+  }
+  std::string server = config->ResolveServer(flag);
+  return std::make_pair(std::move(config).value(), server);
+}
+
+}  // namespace
+
+int RunProgram(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int Build(const BuildOptions& options, fs::path* module_file) {
+  const fs::path project = fs::absolute(options.project).lexically_normal();
+  if (!fs::exists(project / "CMakeLists.txt")) {
+    return Error("no CMakeLists.txt in " + project.string() +
+                 "; run this in a module project or pass --project-path");
+  }
+  auto sdk = SdkDir();
+  if (!sdk) return Error("cannot find the module SDK; set STDB_SDK_DIR to <stdb>/sdk/module");
+  const fs::path build_dir = project / "build";
+  std::vector<std::string> configure = {"cmake", "-S", project.string(), "-B", build_dir.string(),
+                                        "-DSTDB_SDK_DIR=" + sdk->string(),
+                                        std::string("-DCMAKE_BUILD_TYPE=") + (options.debug ? "Debug" : "Release")};
+  if (!fs::exists(build_dir / "CMakeCache.txt") && OnPath("ninja")) {
+    configure.insert(configure.end(), {"-G", "Ninja"});
+  }
+  std::cerr << "Configuring " << project.string() << "\n";
+  if (int rc = RunProgram(configure); rc != 0) {
+    return Error(rc < 0 ? "cannot run cmake; install it (apt-get install cmake)"
+                        : "cmake could not configure the module project (see above)");
+  }
+  if (int rc = RunProgram({"cmake", "--build", build_dir.string()}); rc != 0) {
+    return Error("the module failed to build (see the compiler output above)");
+  }
+  // The module is the newest shared library at the top of the build directory.
+  std::optional<fs::path> newest;
+  fs::file_time_type newest_time;
+  for (const auto& e : fs::directory_iterator(build_dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".so" &&
+        (!newest || e.last_write_time() > newest_time)) {
+      newest = e.path();
+      newest_time = e.last_write_time();
+    }
+  }
+  if (!newest) return Error("the build produced no .so in " + build_dir.string() + "; use stdb_add_module()");
+  std::cout << "Build finished: " << newest->string() << "\n";
+  if (module_file != nullptr) *module_file = *newest;
+  return 0;
+}
+
+int Publish(const PublishOptions& options) {
+  fs::path file;
+  if (options.bin_path) {
+    file = *options.bin_path;
+  } else if (int rc = Build(options.build, &file); rc != 0) {
+    return rc;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error("cannot read module file " + file.string());
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto conn = Connect(options.server);
+  if (!conn) return 1;
+  auto& [config, server] = *conn;
+  auto token = EnsureToken(config, server);
+  if (!token) return 1;
+  std::string url = server + "/v1/database/" + options.database;
+  if (options.delete_data) url += "?clear=true";
+  std::cerr << "Publishing " << file.filename().string() << " (" << bytes.size() / 1024
+            << " KiB) to " << server << " as '" << options.database << "'...\n";
+  auto res = net::HttpRequest("PUT", url, {{"Authorization", "Bearer " + *token}}, bytes,
+                              std::chrono::minutes(5));
+  if (!res.ok()) return Error(res.status().message());
+  if (res->status != 200 && res->status != 201) {
+    return Error("publish failed: " + ServerMessage(*res));
+  }
+  Json j = Json::parse(res->body, nullptr, false);
+  const std::string identity = j.is_object() ? j.value("identity", "") : "";
+  std::cout << (res->status == 201 ? "Created new database '" : "Updated database '")
+            << options.database << "' (identity " << identity << ")\n";
+  return 0;
+}
+
+int Call(const std::optional<std::string>& server_flag, const std::string& database,
+         const std::string& reducer, const std::vector<std::string>& args) {
+  Json array = Json::array();
+  for (size_t i = 0; i < args.size(); ++i) {
+    Json v = Json::parse(args[i], nullptr, false);
+    if (v.is_discarded()) {
+      return Error("argument " + std::to_string(i + 1) + " (" + args[i] +
+                   ") is not JSON; strings need quotes, e.g. '\"hello\"'");
+    }
+    array.push_back(std::move(v));
+  }
+  auto conn = Connect(server_flag);
+  if (!conn) return 1;
+  auto& [config, server] = *conn;
+  auto token = EnsureToken(config, server);
+  if (!token) return 1;
+  auto res = net::HttpRequest("POST", server + "/v1/database/" + database + "/call/" + reducer,
+                              {{"Authorization", "Bearer " + *token},
+                               {"Content-Type", "application/json"}},
+                              array.dump());
+  if (!res.ok()) return Error(res.status().message());
+  if (res->status != 200) return Error(ServerMessage(*res));
+  return 0;
+}
+
+int Sql(const std::optional<std::string>& server_flag, const std::string& database,
+        const std::string& query, bool json) {
+  auto conn = Connect(server_flag);
+  if (!conn) return 1;
+  auto& [config, server] = *conn;
+  auto token = EnsureToken(config, server);
+  if (!token) return 1;
+  auto res = net::HttpRequest("POST", server + "/v1/database/" + database + "/sql",
+                              {{"Authorization", "Bearer " + *token}}, query);
+  if (!res.ok()) return Error(res.status().message());
+  if (res->status != 200) return Error(ServerMessage(*res));
+  Json results = Json::parse(res->body, nullptr, false);
+  if (!results.is_array()) return Error("the server sent a malformed SQL result");
+  if (json) {
+    std::cout << results.dump(2) << "\n";
+    return 0;
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i > 0) std::cout << "\n";
+    std::cout << FormatSqlTable(results[i]);
+  }
+  return 0;
+}
+
+int Start(const std::vector<std::string>& args) {
+  fs::path server = SelfDir() / "spacetimedb";
+  std::string program = fs::exists(server) ? server.string() : "spacetimedb";
+  std::vector<std::string> argv = {program, "start"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  execvp(raw[0], raw.data());
+  return Error("cannot run " + program + "; build it or put it on PATH");
+}
+
+}  // namespace stdb::cli

@@ -1,0 +1,41 @@
+// The `spacetime` subcommands. Each returns the process exit code and prints errors as
+// one line: what failed, why, and what to do.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stdb::cli {
+
+struct BuildOptions {
+  std::filesystem::path project = ".";
+  bool debug = false;
+};
+// Configures and builds a module project with CMake; on success sets `module_file`.
+int Build(const BuildOptions& options, std::filesystem::path* module_file = nullptr);
+
+struct PublishOptions {
+  std::string database;
+  BuildOptions build;
+  std::optional<std::filesystem::path> bin_path;  // skip the build, upload this file
+  bool delete_data = false;
+  std::optional<std::string> server;
+};
+int Publish(const PublishOptions& options);
+
+int Call(const std::optional<std::string>& server, const std::string& database,
+         const std::string& reducer, const std::vector<std::string>& args);
+
+int Sql(const std::optional<std::string>& server, const std::string& database,
+        const std::string& query, bool json);
+
+// Runs the `spacetimedb` server binary (next to this one, else on PATH) with `args`.
+int Start(const std::vector<std::string>& args);
+
+// Runs a program (argv[0] looked up on PATH) and returns its exit code, or -1 if it
+// could not be started.
+int RunProgram(const std::vector<std::string>& argv);
+
+}  // namespace stdb::cli

@@ -1,0 +1,66 @@
+// spacetime: the stdb command-line tool (docs/cli.md).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace stdb::cli;
+  CLI::App app{"spacetime: build, publish and talk to stdb databases", "spacetime"};
+  app.require_subcommand(1);
+  std::optional<std::string> server;
+
+  auto* build = app.add_subcommand("build", "Build the module project in the current directory");
+  BuildOptions build_opts;
+  build->add_option("-p,--project-path", build_opts.project, "module project directory (default .)");
+  build->add_flag("--debug", build_opts.debug, "build without optimisation");
+
+  auto* publish = app.add_subcommand("publish", "Build a module and publish it as a database");
+  PublishOptions pub;
+  publish->add_option("database", pub.database, "database name")->required();
+  publish->add_option("-p,--project-path", pub.build.project, "module project directory (default .)");
+  publish->add_option("-b,--bin-path", pub.bin_path, "publish this module file instead of building");
+  publish->add_flag("-c,--delete-data", pub.delete_data, "clear the database's data (needed for incompatible schema changes)");
+  publish->add_option("-s,--server", server, "server URL or 'local' (default http://127.0.0.1:3000)");
+
+  auto* call = app.add_subcommand("call", "Call a reducer");
+  std::string database, reducer, query;
+  std::vector<std::string> args;
+  call->add_option("database", database, "database name")->required();
+  call->add_option("reducer", reducer, "reducer name")->required();
+  call->add_option("args", args, "arguments, each a JSON value (strings need quotes: '\"hi\"')");
+  call->add_option("-s,--server", server, "server URL or 'local'");
+
+  auto* sql = app.add_subcommand("sql", "Run a SQL query");
+  bool json = false;
+  sql->add_option("database", database, "database name")->required();
+  sql->add_option("query", query, "SQL text")->required();
+  sql->add_flag("--json", json, "print the server's JSON instead of a table");
+  sql->add_option("-s,--server", server, "server URL or 'local'");
+
+  auto* start = app.add_subcommand("start", "Start a server (runs spacetimedb start)");
+  start->prefix_command();
+  start->allow_extras();
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*build) return Build(build_opts);
+  if (*publish) {
+    pub.server = server;
+    return Publish(pub);
+  }
+  if (*call) return Call(server, database, reducer, args);
+  if (*sql) return Sql(server, database, query, json);
+  if (*start) return Start(start->remaining());
+  if (*version) {
+    std::cout << "spacetime (stdb) 0.1.0\n";
+    return 0;
+  }
+  return 1;
+}

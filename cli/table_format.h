@@ -1,0 +1,18 @@
+// Formats /sql results (the JSON the server returns) as aligned text tables.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace stdb::cli {
+
+// One statement's result {"schema": {"elements": [...]}, "rows": [[...]]} as a table:
+// a header of column names, a rule, one line per row, then "(N rows)".
+// Identities print as hex, timestamps as RFC 3339 UTC, Option values as their content
+// (or "none"), strings quoted.
+std::string FormatSqlTable(const nlohmann::json& result);
+
+// The text of one cell for a value of the given SATS type JSON (as in "algebraic_type").
+std::string FormatCell(const nlohmann::json& type, const nlohmann::json& value);
+
+}  // namespace stdb::cli
