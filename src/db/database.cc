@@ -148,11 +148,11 @@ Status Database::Sql(Caller caller, std::string text,
 }
 
 Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool clear,
-                              std::function<void(Status)> done) {
+                              std::optional<U256> new_owner, std::function<void(Status)> done) {
   // std::function needs a copyable callable; share the host until the worker takes it.
   auto shared = std::make_shared<std::unique_ptr<module::ModuleHost>>(std::move(host));
-  const bool queued = Enqueue([this, shared, clear, done = std::move(done)] {
-    done(SwapModule(std::move(*shared), clear));
+  const bool queued = Enqueue([this, shared, clear, new_owner, done = std::move(done)] {
+    done(SwapModule(std::move(*shared), clear, new_owner));
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
@@ -288,7 +288,8 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
   return results;
 }
 
-Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear) {
+Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear,
+                            std::optional<U256> new_owner) {
   const module::ModuleDef& old_def = host_->def();
   const module::ModuleDef& new_def = host->def();
   bool same_tables = old_def.tables.size() == new_def.tables.size();
@@ -333,6 +334,7 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
   }
   host_ = std::move(host);
   store_ = std::move(next);
+  if (new_owner) options_.owner = *new_owner;
   {
     std::lock_guard lock(schema_mu_);
     schema_ = std::make_shared<const module::ModuleDef>(host_->def());

@@ -73,7 +73,7 @@ class Database {
   struct Options {
     std::string name;
     U256 identity;         // the database's own identity (module identity)
-    U256 owner;            // may publish, may see private tables
+    U256 owner;            // may see private tables; changed only on the worker thread
     const Clock* clock = &SystemClock::Get();
   };
 
@@ -88,7 +88,6 @@ class Database {
 
   const std::string& name() const { return options_.name; }
   const U256& identity() const { return options_.identity; }
-  const U256& owner() const { return options_.owner; }
   // The current module schema (swapped atomically on publish).
   std::shared_ptr<const module::ModuleDef> schema() const;
 
@@ -110,9 +109,10 @@ class Database {
   // Replaces the module. `clear` drops all data first (and runs init again); without it
   // the new schema must keep every existing table unchanged (kInvalidArgument otherwise,
   // and the old module keeps running). Connected clients are disconnected when the set
-  // of tables changes.
+  // of tables changes. `new_owner`, if set, becomes the owner (a database created
+  // without one is claimed by its first publisher).
   Status UpdateModule(std::unique_ptr<module::ModuleHost> host, bool clear,
-                      std::function<void(Status)> done);
+                      std::optional<U256> new_owner, std::function<void(Status)> done);
 
  private:
   using Work = std::function<void()>;
@@ -139,7 +139,8 @@ class Database {
   void OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m);
   void OnCallReducer(ClientId client, const protocol::CallReducer& m);
   Result<std::vector<SqlResult>> RunSql(const Caller& caller, const std::string& text);
-  Status SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear);
+  Status SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear,
+                    std::optional<U256> new_owner);
 
   Options options_;
   std::unique_ptr<module::ModuleHost> host_;

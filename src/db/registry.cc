@@ -199,7 +199,9 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
   }
   if (existing) {
     std::promise<Status> swapped;
-    Status queued = existing->UpdateModule(std::move(host).value(), clear,
+    std::optional<U256> claim;
+    if (!meta->owner && publisher) claim = publisher;
+    Status queued = existing->UpdateModule(std::move(host).value(), clear, claim,
                                            [&](Status s) { swapped.set_value(std::move(s)); });
     Status s = queued.ok() ? swapped.get_future().get() : queued;
     std::error_code ec;
