@@ -40,9 +40,15 @@ Result<std::unique_ptr<Database>> Database::Create(Options options,
   return db;
 }
 
-Database::~Database() {
+Database::~Database() { Stop(); }
+
+void Database::Stop() {
   queue_.Close();
   if (worker_.joinable()) worker_.join();
+  // The worker has exited, so this thread may touch its state. Dropping the sessions'
+  // outboxes breaks the cycle between this database and its connected sessions, so that
+  // both are freed once the network lets go of the sessions.
+  clients_.clear();
 }
 
 std::shared_ptr<const module::ModuleDef> Database::schema() const {
@@ -231,7 +237,9 @@ void Database::OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m) {
     result.error = sql.status().message();
   } else {
     for (const auto& r : *sql) {
-      result.rows.tables.push_back(protocol::SingleTableRows{"", protocol::BsatnRowList::FromRows(r.rows)});
+      // Named after the table: the SDK looks rows up by table name.
+      result.rows.tables.push_back(
+          protocol::SingleTableRows{r.table, protocol::BsatnRowList::FromRows(r.rows)});
     }
   }
   Send(client, result);
@@ -277,6 +285,7 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
                     "table '" + bound.table_name + "' is private to the database owner");
     }
     SqlResult r;
+    r.table = bound.table_name;
     r.rows = sql::Execute(bound, store_);
     r.schema = bound.result_type;
     r.duration_micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -339,11 +348,15 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
     std::lock_guard lock(schema_mu_);
     schema_ = std::make_shared<const module::ModuleDef>(host_->def());
   }
+  LogInfo("db/" + options_.name, clear ? "module replaced; data cleared" : "module updated");
   if (clear) {
     Status init = RunLifecycle(module::Lifecycle::kInit, Caller{options_.owner, 0});
-    if (!init.ok()) LogWarn("db/" + options_.name, "init reducer failed: " + init.message());
+    if (!init.ok()) {
+      return Status(ErrorCode::kReducerError,
+                    "the module was replaced and its data cleared, but its init reducer failed: " +
+                        init.message());
+    }
   }
-  LogInfo("db/" + options_.name, clear ? "module replaced; data cleared" : "module updated");
   return Status::Ok();
 }
 

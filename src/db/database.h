@@ -59,6 +59,7 @@ struct CallOutcome {
 
 // One statement's result for POST /sql.
 struct SqlResult {
+  std::string table;           // the table the statement reads
   sats::AlgebraicType schema;  // Product of the result columns
   std::vector<Bytes> rows;     // BSATN rows of `schema`
   int64_t duration_micros = 0;
@@ -81,10 +82,19 @@ class Database {
   // anything else; if init fails, creation fails with its message.
   static Result<std::unique_ptr<Database>> Create(Options options,
                                                   std::unique_ptr<module::ModuleHost> host);
-  // Stops the worker after the queued work has run.
+  // Stops the worker after the queued work has run (Stop).
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
+
+  // Runs the queued work, then stops the worker and forgets the connected clients; later
+  // requests are refused (kOverloaded). Idempotent; not to be called concurrently or on
+  // the worker thread.
+  // Connected sessions keep a Database alive (it holds their outboxes, they hold it),
+  // so a server shuts down by calling Stop while its network still exists (queued work
+  // may still deliver messages to sessions) and before the process exits (module code
+  // must not run once exit has destroyed the module's static objects).
+  void Stop();
 
   const std::string& name() const { return options_.name; }
   const U256& identity() const { return options_.identity; }

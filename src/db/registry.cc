@@ -73,6 +73,15 @@ Status Registry::ValidateName(std::string_view name) {
   return Status::Ok();
 }
 
+void Registry::StopAll() {
+  std::vector<std::shared_ptr<Database>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, db] : databases_) all.push_back(db);
+  }
+  for (const auto& db : all) db->Stop();
+}
+
 std::shared_ptr<Database> Registry::Find(std::string_view name) const {
   std::lock_guard lock(mu_);
   auto it = databases_.find(name);
@@ -154,11 +163,14 @@ Result<fs::path> Registry::WriteModuleFile(const std::string& name, ByteView byt
   std::error_code ec;
   fs::create_directories(root_ / name, ec);
   if (ec) return IoError("cannot create " + (root_ / name).string() + ": " + ec.message());
-  // A fresh file name per version: the dynamic loader caches libraries by path.
+  // A fresh file name per version: the dynamic loader caches libraries by path, and the
+  // previous version's file is deleted after a successful update.
   std::random_device rd;
-  const std::string file = "module-" + std::to_string(clock_.NowMicros()) + "-" +
-                           std::to_string(rd() % 100000) + ".so";
-  const fs::path path = root_ / name / file;
+  fs::path path;
+  do {
+    path = root_ / name /
+           ("module-" + std::to_string(clock_.NowMicros()) + "-" + std::to_string(rd()) + ".so");
+  } while (fs::exists(path, ec));
   STDB_RETURN_IF_ERROR(WriteFileAtomically(path, bytes));
   return path;
 }
@@ -186,7 +198,17 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
     if (auto it = databases_.find(name); it != databases_.end()) existing = it->second;
     if (auto it = metas_.find(name); it != metas_.end()) meta = it->second;
   }
-  if (existing && publisher && meta->owner && *meta->owner != *publisher) {
+  // A database can be on disk without running (LoadAll could not load it, e.g. its
+  // module file is damaged). It still belongs to the owner in its meta.json: without
+  // this, any identity could publish over it and take it.
+  std::optional<Meta> stranded;
+  if (!existing) {
+    auto on_disk = ReadMeta(root_ / name);
+    if (on_disk.ok()) stranded = std::move(on_disk).value();
+  }
+  const std::optional<U256> owner =
+      existing ? meta->owner : (stranded ? stranded->owner : std::nullopt);
+  if (publisher && owner && *owner != *publisher) {
     return Status(ErrorCode::kPermissionDenied,
                   "only the owner of database '" + name + "' may publish to it");
   }
@@ -195,6 +217,9 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
   if (!host.ok()) {
     std::error_code ec;
     fs::remove(file, ec);
+    // A first publish created the folder: take it away again if nothing else is in it
+    // (remove() refuses a non-empty folder), or LoadAll reports it at every start.
+    if (!existing) fs::remove(root_ / name, ec);
     return host.status();
   }
   if (existing) {
@@ -205,7 +230,9 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
                                            [&](Status s) { swapped.set_value(std::move(s)); });
     Status s = queued.ok() ? swapped.get_future().get() : queued;
     std::error_code ec;
-    if (!s.ok()) {
+    // kReducerError means the swap happened but init failed afterwards: the new module
+    // is the one running, so the files must say so too.
+    if (!s.ok() && s.code() != ErrorCode::kReducerError) {
       fs::remove(file, ec);
       return s;
     }
@@ -214,19 +241,30 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
     if (!meta->owner && publisher) meta->owner = publisher;
     STDB_RETURN_IF_ERROR(WriteMeta(*meta));
     fs::remove(root_ / name / old_file, ec);
-    std::lock_guard lock(mu_);
-    metas_[name] = *meta;
+    {
+      std::lock_guard lock(mu_);
+      metas_[name] = *meta;
+    }
+    if (!s.ok()) return s;
     return PublishResult{false, meta->identity};
   }
-  Meta fresh{name, derive_identity_(name), publisher, file.filename().string()};
-  Database::Options opts{name, fresh.identity, publisher.value_or(U256{}), &clock_};
+  Meta fresh{name, derive_identity_(name), publisher ? publisher : owner, file.filename().string()};
+  Database::Options opts{name, fresh.identity, fresh.owner.value_or(U256{}), &clock_};
   auto db = Database::Create(std::move(opts), std::move(host).value());
   if (!db.ok()) {
     std::error_code ec;
-    fs::remove_all(root_ / name, ec);
+    if (stranded) {
+      fs::remove(file, ec);  // the stranded database's own files stay
+    } else {
+      fs::remove_all(root_ / name, ec);
+    }
     return db.status();
   }
   STDB_RETURN_IF_ERROR(WriteMeta(fresh));
+  if (stranded && stranded->module_file != fresh.module_file) {
+    std::error_code ec;
+    fs::remove(root_ / name / stranded->module_file, ec);
+  }
   std::lock_guard lock(mu_);
   metas_[name] = fresh;
   databases_[name] = std::move(db).value();

@@ -35,6 +35,11 @@ class Registry {
            std::function<U256(std::string_view name)> derive_identity);
   ~Registry();
 
+  // Stops every database's worker (Database::Stop) for shutdown: call it after the
+  // network server has stopped and before it is destroyed. Databases refuse requests
+  // afterwards.
+  void StopAll();
+
   // Loads every database stored under the root. A database that fails to load is
   // reported in the returned list and skipped; the others are served.
   std::vector<Status> LoadAll();

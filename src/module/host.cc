@@ -1,6 +1,7 @@
 #include "module/host.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 
 #include <cstring>
 #include <fstream>
@@ -40,20 +41,46 @@ void AppendToBytes(void* ctx, const uint8_t* data, size_t len) {
 
 StdbSink SinkFor(Bytes& out) { return StdbSink{&out, &AppendToBytes}; }
 
-// Checks the ELF header: magic, 64-bit, little-endian, shared object.
+// Checks the ELF header (magic, 64-bit, little-endian, shared object) and that the file
+// holds every byte its loadable segments claim. The dynamic loader trusts the segment
+// table and maps it as is: a truncated module would be mapped past the end of the file,
+// and touching those pages kills the whole server with SIGBUS instead of failing dlopen.
 Status CheckElf(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Bad("cannot read module file " + path.string());
-  unsigned char header[18] = {};
-  in.read(reinterpret_cast<char*>(header), sizeof(header));
-  if (in.gcount() != sizeof(header) || std::memcmp(header, "\x7f" "ELF", 4) != 0) {
+  Elf64_Ehdr header{};
+  in.read(reinterpret_cast<char*>(&header), sizeof(header));
+  const bool short_file = in.gcount() != sizeof(header);
+  if (in.gcount() < 18 || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
     return Bad("not a module: the file is not an ELF shared library");
   }
-  if (header[4] != 2 || header[5] != 1) {
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_ident[EI_DATA] != ELFDATA2LSB) {
     return Bad("not a module: the file is not a 64-bit little-endian ELF object");
   }
-  const uint16_t e_type = static_cast<uint16_t>(header[16] | header[17] << 8);
-  if (e_type != 3 /* ET_DYN */) return Bad("not a module: the ELF file is not a shared library");
+  if (header.e_type != ET_DYN) return Bad("not a module: the ELF file is not a shared library");
+  std::error_code ec;
+  const uint64_t file_size = std::filesystem::file_size(path, ec);
+  if (ec) return Bad("cannot read module file " + path.string() + ": " + ec.message());
+  const Status truncated = Bad("not a module: the ELF file is truncated or corrupt");
+  if (short_file || header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 ||
+      header.e_phoff > file_size ||
+      uint64_t{header.e_phnum} * sizeof(Elf64_Phdr) > file_size - header.e_phoff) {
+    return truncated;
+  }
+  in.seekg(static_cast<std::streamoff>(header.e_phoff));
+  for (uint16_t i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    in.read(reinterpret_cast<char*>(&ph), sizeof(ph));
+    if (in.gcount() != sizeof(ph)) return truncated;
+    if (ph.p_type == PT_LOAD &&
+        (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)) {
+      return truncated;
+    }
+    // A position-independent executable is ET_DYN too, but asks for an interpreter.
+    if (ph.p_type == PT_INTERP) {
+      return Bad("not a module: the file is an executable program, not a shared library");
+    }
+  }
   return Status::Ok();
 }
 
@@ -244,8 +271,12 @@ Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path
   STDB_RETURN_IF_ERROR(CheckElf(path));
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    const char* err = dlerror();
-    return Bad(std::string("cannot load module: ") + (err ? err : "unknown dlopen error"));
+    const char* raw = dlerror();
+    std::string err = raw != nullptr ? raw : "unknown dlopen error";
+    // dlerror starts with the server-internal file path; the publisher needs the reason.
+    const std::string prefix = path.string() + ": ";
+    if (err.rfind(prefix, 0) == 0) err.erase(0, prefix.size());
+    return Bad("cannot load module: " + err);
   }
   auto exports = std::make_unique<Exports>();
   exports->abi_version = reinterpret_cast<StdbAbiVersionFn>(dlsym(handle, STDB_EXPORT_ABI_VERSION));

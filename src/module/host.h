@@ -44,8 +44,9 @@ inline constexpr size_t kOpenScansMax = 1024;
 class ModuleHost {
  public:
   // Loads the module at `path`: checks it is an ELF shared object, loads it, checks the
-  // exports and ABI version, reads and validates its schema. Fails with kBadModule and a
-  // message saying what is wrong; nothing stays loaded on failure.
+  // exports and ABI version, reads and validates its schema. Fails with kBadModule (or
+  // kUnsupported for a schema feature this server does not implement yet) and a message
+  // saying what is wrong; nothing stays loaded on failure.
   static Result<std::unique_ptr<ModuleHost>> Load(const std::filesystem::path& path);
   ~ModuleHost();
   ModuleHost(const ModuleHost&) = delete;

@@ -18,6 +18,37 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+// Beast's synchronous operations ignore the stream's timeouts, so both clients use only
+// asynchronous operations on a private io_context and bound every wait with a deadline.
+
+namespace {
+
+// Bounded: a WebSocket handshake, a frame write and a close handshake each give up
+// after this long.
+constexpr auto kWsHandshakeTimeout = std::chrono::seconds(30);
+constexpr auto kWsWriteTimeout = std::chrono::seconds(30);
+constexpr auto kWsCloseTimeout = std::chrono::seconds(2);
+
+// Runs handlers on `ioc` until `done` is true, the deadline passes, or no work is left.
+// Returns `done`.
+bool RunUntil(asio::io_context& ioc, const bool& done, SteadyClock::time_point deadline) {
+  while (!done) {
+    if (ioc.stopped()) ioc.restart();
+    if (ioc.run_one_until(deadline) == 0) break;  // deadline passed, or nothing pending
+  }
+  return done;
+}
+
+// Runs `ioc` until every pending operation has completed (each is bounded by the
+// stream's expiry).
+void RunAll(asio::io_context& ioc) {
+  if (ioc.stopped()) ioc.restart();
+  ioc.run();
+}
+
+}  // namespace
 
 Result<Url> ParseUrl(std::string_view url) {
   Url out;
@@ -54,12 +85,14 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   STDB_ASSIGN_OR_RETURN(Url u, ParseUrl(url));
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
-  stream.expires_after(timeout);
   beast::error_code ec;
   tcp::resolver resolver(ioc);
   auto endpoints = resolver.resolve(u.host, std::to_string(u.port), ec);
   if (ec) return IoError("cannot resolve " + u.host + ": " + ec.message());
-  stream.connect(endpoints, ec);
+  // One deadline for the whole exchange: the expiry applies to every later operation.
+  stream.expires_after(timeout);
+  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  RunAll(ioc);
   if (ec) {
     return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
                    ec.message() + " (is the server running?)");
@@ -70,12 +103,16 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   for (const auto& [k, v] : headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  http::write(stream, req, ec);
-  if (ec) return IoError("cannot send request to " + url + ": " + ec.message());
+  // Read while writing: a server may answer before it has read the whole body (413 for
+  // a body over its limit) and then close, which fails the rest of the write.
+  beast::error_code write_ec;
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(256 << 20);
-  http::read(stream, buffer, parser, ec);
+  http::async_write(stream, req, [&](beast::error_code e, size_t) { write_ec = e; });
+  http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+  RunAll(ioc);
+  if (ec && write_ec) return IoError("cannot send request to " + url + ": " + write_ec.message());
   if (ec) return IoError("no response from " + url + ": " + ec.message());
   auto res = parser.release();
   HttpResponse out;
@@ -91,6 +128,9 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   return out;
 }
 
+// State of the connection. One asynchronous read may stay pending between Receive calls
+// (after a Receive times out), so read and write results live here rather than on the
+// caller's stack.
 struct WsClient::Impl {
   asio::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
@@ -99,6 +139,14 @@ struct WsClient::Impl {
   std::deque<protocol::ServerMessage> pending;  // messages split from a v3 frame
   std::optional<std::pair<int, std::string>> closed;
   Bytes last_frame;  // raw bytes of the last frame read
+
+  beast::flat_buffer read_buffer;
+  bool read_pending = false;  // an async_read is outstanding
+  bool read_done = false;     // it completed; read_ec and read_buffer hold the result
+  beast::error_code read_ec;
+  bool write_done = false;
+  beast::error_code write_ec;
+  bool close_done = false;
 };
 
 WsClient::WsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -118,8 +166,9 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
   auto endpoints = resolver.resolve(u.host, std::to_string(u.port), ec);
   if (ec) return IoError("cannot resolve " + u.host + ": " + ec.message());
   auto& lowest = beast::get_lowest_layer(impl->ws);
-  lowest.expires_after(std::chrono::seconds(30));
-  lowest.connect(endpoints, ec);
+  lowest.expires_after(kWsHandshakeTimeout);
+  lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  RunAll(impl->ioc);
   if (ec) return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " + ec.message());
   std::string offer;
   for (const auto& p : options.subprotocols) offer += (offer.empty() ? "" : ", ") + p;
@@ -128,10 +177,13 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
     if (options.bearer_token) req.set(http::field::authorization, "Bearer " + *options.bearer_token);
   }));
   websocket::response_type res;
-  impl->ws.handshake(res, u.host + ":" + std::to_string(u.port), u.path, ec);
+  impl->ws.async_handshake(res, u.host + ":" + std::to_string(u.port), u.path,
+                           [&](beast::error_code e) { ec = e; });
+  RunAll(impl->ioc);
   if (ec) {
     return Status(ErrorCode::kIo, "WebSocket handshake failed: HTTP " +
-                                      std::to_string(res.result_int()) + " " + res.body());
+                                      std::to_string(res.result_int()) + " " + res.body() +
+                                      (res.result_int() == 0 ? ec.message() : ""));
   }
   lowest.expires_never();
   impl->protocol = std::string(res[http::field::sec_websocket_protocol]);
@@ -147,43 +199,66 @@ Status WsClient::Send(const protocol::ClientMessage& message) {
 }
 
 Status WsClient::SendRaw(ByteView frame, bool binary) {
-  beast::error_code ec;
-  impl_->ws.binary(binary);
-  impl_->ws.write(asio::buffer(frame.data(), frame.size()), ec);
-  impl_->ws.binary(true);
-  if (ec) return IoError("send failed: " + ec.message());
+  Impl& im = *impl_;
+  im.write_done = false;
+  im.ws.binary(binary);
+  im.ws.async_write(asio::buffer(frame.data(), frame.size()), [&im](beast::error_code ec, size_t) {
+    im.write_ec = ec;
+    im.write_done = true;
+  });
+  if (!RunUntil(im.ioc, im.write_done, SteadyClock::now() + kWsWriteTimeout)) {
+    // The peer does not read. Closing the socket completes the write (aborted), so the
+    // handler runs before `frame` goes away.
+    beast::error_code ignored;
+    beast::get_lowest_layer(im.ws).socket().close(ignored);
+    RunUntil(im.ioc, im.write_done, SteadyClock::time_point::max());
+    im.ws.binary(true);
+    return IoError("send timed out: the server is not reading");
+  }
+  im.ws.binary(true);
+  if (im.write_ec) return IoError("send failed: " + im.write_ec.message());
   return Status::Ok();
 }
 
 Result<protocol::ServerMessage> WsClient::Receive(std::chrono::milliseconds timeout) {
-  if (!impl_->pending.empty()) {
-    auto m = std::move(impl_->pending.front());
-    impl_->pending.pop_front();
+  Impl& im = *impl_;
+  if (!im.pending.empty()) {
+    auto m = std::move(im.pending.front());
+    im.pending.pop_front();
     return m;
   }
-  beast::flat_buffer buffer;
-  beast::error_code ec;
-  auto& lowest = beast::get_lowest_layer(impl_->ws);
-  lowest.expires_after(timeout);
-  impl_->ws.read(buffer, ec);
-  lowest.expires_never();
-  if (ec) {
+  if (im.closed) return IoError("connection closed by server: " + im.closed->second);
+  if (!im.read_pending && !im.read_done) {
+    im.read_buffer.clear();
+    im.read_pending = true;
+    im.ws.async_read(im.read_buffer, [&im](beast::error_code ec, size_t) {
+      im.read_ec = ec;
+      im.read_pending = false;
+      im.read_done = true;
+    });
+  }
+  if (!RunUntil(im.ioc, im.read_done, SteadyClock::now() + timeout)) {
+    // The read stays pending; the next Receive continues it, so the connection stays usable.
+    return IoError("no message within " + std::to_string(timeout.count()) + " ms");
+  }
+  im.read_done = false;
+  if (const beast::error_code ec = im.read_ec) {
     if (ec == websocket::error::closed) {
-      const auto& r = impl_->ws.reason();
-      impl_->closed = std::make_pair(static_cast<int>(r.code), std::string(r.reason.c_str()));
+      const auto& r = im.ws.reason();
+      im.closed = std::make_pair(static_cast<int>(r.code), std::string(r.reason.c_str()));
       return IoError("connection closed by server: " + std::string(r.reason.c_str()));
     }
     return IoError("receive failed: " + ec.message());
   }
-  const auto data = buffer.cdata();
+  const auto data = im.read_buffer.cdata();
   const auto* frame = static_cast<const uint8_t*>(data.data());
-  impl_->last_frame.assign(frame, frame + data.size());
+  im.last_frame.assign(frame, frame + data.size());
   STDB_ASSIGN_OR_RETURN(Bytes payload, DecodeServerFrame(ByteView(frame, data.size())));
   ByteReader reader(payload);
   STDB_ASSIGN_OR_RETURN(auto first, protocol::DecodeServerMessage(reader));
-  while (impl_->v3 && !reader.at_end()) {
+  while (im.v3 && !reader.at_end()) {
     STDB_ASSIGN_OR_RETURN(auto next, protocol::DecodeServerMessage(reader));
-    impl_->pending.push_back(std::move(next));
+    im.pending.push_back(std::move(next));
   }
   if (!reader.at_end()) return DecodeError("trailing bytes after a server message");
   return first;
@@ -191,9 +266,16 @@ Result<protocol::ServerMessage> WsClient::Receive(std::chrono::milliseconds time
 
 void WsClient::Close() {
   if (!impl_ || !impl_->ws.is_open()) return;
-  beast::error_code ec;
-  beast::get_lowest_layer(impl_->ws).expires_after(std::chrono::seconds(2));
-  impl_->ws.close(websocket::close_code::normal, ec);
+  Impl& im = *impl_;
+  im.close_done = false;
+  im.ws.async_close(websocket::close_code::normal,
+                    [&im](beast::error_code) { im.close_done = true; });
+  if (!RunUntil(im.ioc, im.close_done, SteadyClock::now() + kWsCloseTimeout)) {
+    // The server did not answer the close: drop the connection.
+    beast::error_code ignored;
+    beast::get_lowest_layer(im.ws).socket().close(ignored);
+    RunUntil(im.ioc, im.close_done, SteadyClock::time_point::max());
+  }
 }
 
 }  // namespace stdb::net

@@ -59,7 +59,8 @@ class WsClient {
 
   // Receives the next server message (v3 frames may carry several; they are returned
   // one at a time). Fails with kIo on close or timeout; after a close, close_reason()
-  // says why.
+  // says why. A timeout leaves the connection usable: the next call continues waiting
+  // for the same frame.
   Result<protocol::ServerMessage> Receive(std::chrono::milliseconds timeout);
 
   // The close code and reason sent by the server, once the connection has closed.

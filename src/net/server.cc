@@ -224,13 +224,24 @@ asio::awaitable<Response> Server::Impl::Call(const Request& req, const Target& t
                        " argument(s) " + params.ToString() + ", got " +
                        std::to_string(args.size()));
   }
-  auto value = sats::ValueFromJson(params, args);
-  if (!value.ok()) {
-    co_return Text(req, http::status::bad_request,
-                   "invalid arguments for reducer '" + reducer + "': " + value.status().message());
+  // One argument at a time, so that an error names the parameter, not just its index.
+  std::vector<sats::AlgebraicValue> fields;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const sats::Element& param = params.elements()[i];
+    auto field = sats::ValueFromJson(param.type, args[i]);
+    if (!field.ok()) {
+      co_return Text(req, http::status::bad_request,
+                     "invalid argument " + std::to_string(i) + " '" + param.name.value_or("") +
+                         "' (" + param.type.ToString() + ") for reducer '" + reducer +
+                         "': " + field.status().message());
+    }
+    fields.push_back(std::move(field).value());
   }
   Bytes bsatn;
-  if (Status s = sats::EncodeBsatn(params, *value, bsatn); !s.ok()) co_return ErrorResponse(req, s);
+  if (Status s = sats::EncodeBsatn(params, sats::AlgebraicValue::Product(std::move(fields)), bsatn);
+      !s.ok()) {
+    co_return ErrorResponse(req, s);
+  }
   const db::Caller caller{authed->claims.identity, 0};
   db::CallOutcome outcome = co_await AwaitCallback<db::CallOutcome>([&](auto done) {
     Status s = db->CallReducer(caller, reducer, std::move(bsatn), done);
@@ -400,13 +411,18 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
   while (true) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderBytesMax);
+    // Module uploads may be large; every other body is small. Beast checks Content-Length
+    // against the body limit while it parses the header, so the limit must allow uploads
+    // before the method is known; other requests get the small limit right after the
+    // header, before any body octet is parsed.
+    parser.body_limit(db::kModuleBytesMax);
     stream.expires_after(kHttpTimeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
-    if (ec) break;
-    // Module uploads may be large; every other body is small.
-    const bool upload = parser.get().method() == http::verb::put;
-    parser.body_limit(upload ? db::kModuleBytesMax : kBodyBytesMax);
-    std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    if (!ec && parser.get().method() != http::verb::put) {
+      parser.body_limit(kBodyBytesMax);
+      if (parser.content_length().value_or(0) > kBodyBytesMax) ec = http::error::body_limit;
+    }
+    if (!ec) std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kNoThrow);
     if (ec == http::error::body_limit) {
       Request head = parser.release();
       Response res = Text(head, http::status::payload_too_large, "request body too large");

@@ -1,9 +1,30 @@
 #include "sats/bsatn.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
+
+#include "base/utf8.h"
 
 namespace stdb::sats {
 namespace {
+
+// Largest length a u32 prefix can carry.
+constexpr size_t kLengthMax = std::numeric_limits<uint32_t>::max();
+
+// State of one top-level EncodeBsatn, DecodeBsatn, SkipBsatn or ColumnSlice call.
+struct Walk {
+  // Bounded by kBsatnZeroSizedNodesMax; see bsatn.h.
+  size_t zero_sized_nodes_left = kBsatnZeroSizedNodesMax;
+};
+
+// Products, sums and arrays recurse; only they count against kBsatnDepthMax, so a scalar
+// leaf may sit one level below the deepest allowed container.
+bool TooDeep(const AlgebraicType& type, int depth) {
+  if (depth <= kBsatnDepthMax) return false;
+  const TypeKind k = type.kind();
+  return k == TypeKind::kProduct || k == TypeKind::kSum || k == TypeKind::kArray;
+}
 
 Status Mismatch(const AlgebraicType& type) {
   return TypeMismatch("value does not match type " + type.ToString());
@@ -13,6 +34,36 @@ Status Truncated(const AlgebraicType& type) {
   return DecodeError("unexpected end of input while decoding " + type.ToString());
 }
 
+Status BadTag(const AlgebraicType& type, uint8_t tag) {
+  return DecodeError("sum tag " + std::to_string(tag) + " out of range for " + type.ToString());
+}
+
+Status BadUtf8() { return DecodeError("string is not valid UTF-8"); }
+
+// Number of value nodes in the one value of a zero-sized type (the unit, or a product of
+// zero-sized types), or 0 if every value of `type` takes at least one byte.
+size_t ZeroSizedNodes(const AlgebraicType& type) {
+  if (!type.is_product()) return 0;
+  size_t nodes = 1;
+  for (const auto& el : type.elements()) {
+    const size_t n = ZeroSizedNodes(el.type);
+    if (n == 0) return 0;
+    nodes += n;
+  }
+  return nodes;
+}
+
+// Charges `count` elements of `nodes` nodes each against the walk's budget. REQUIRES:
+// nodes > 0.
+[[nodiscard]] bool ChargeZeroSized(Walk& walk, size_t count, size_t nodes) {
+  STDB_ASSERT(nodes > 0);
+  if (count > walk.zero_sized_nodes_left / nodes) return false;
+  walk.zero_sized_nodes_left -= count * nodes;
+  return true;
+}
+
+// ---- Encode ----
+
 template <typename T>
 Status EncodeScalar(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w) {
   const T* v = value.get_if<T>();
@@ -21,9 +72,37 @@ Status EncodeScalar(const AlgebraicType& type, const AlgebraicValue& value, Byte
   return Status::Ok();
 }
 
-Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w,
-              int depth) {
-  if (depth > kBsatnDepthMax) return InvalidArgument("value nested too deeply");
+Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w, int depth,
+              Walk& walk);
+
+Status EncodeArray(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w,
+                   int depth, Walk& walk) {
+  if (type.is_bytes()) {
+    const Bytes* v = value.get_if<Bytes>();
+    if (v == nullptr) return Mismatch(type);
+    if (v->size() > kLengthMax) return InvalidArgument("byte array longer than a u32 length");
+    w.LengthPrefixed(*v);
+    return Status::Ok();
+  }
+  const ArrayValue* v = value.get_if<ArrayValue>();
+  if (v == nullptr) return Mismatch(type);
+  const size_t n = v->elements.size();
+  if (n > kLengthMax) return InvalidArgument("array longer than a u32 count");
+  if (const size_t nodes = ZeroSizedNodes(type.array_element()); nodes != 0 && n != 0) {
+    if (!ChargeZeroSized(walk, n, nodes)) {
+      return InvalidArgument("arrays of zero-sized elements exceed kBsatnZeroSizedNodesMax");
+    }
+  }
+  w.U32(static_cast<uint32_t>(n));
+  for (const auto& e : v->elements) {
+    STDB_RETURN_IF_ERROR(Encode(type.array_element(), e, w, depth + 1, walk));
+  }
+  return Status::Ok();
+}
+
+Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w, int depth,
+              Walk& walk) {
+  if (TooDeep(type, depth)) return InvalidArgument("value nested too deeply");
   switch (type.kind()) {
     case TypeKind::kRef: return Unsupported("cannot encode an unresolved type reference");
     case TypeKind::kBool: {
@@ -48,42 +127,32 @@ Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter
     case TypeKind::kF64: return EncodeScalar<double>(type, value, w);
     case TypeKind::kString: {
       const std::string* v = value.get_if<std::string>();
-      if (v == nullptr) return Mismatch(type);
+      if (v == nullptr || !IsValidUtf8(*v)) return Mismatch(type);
+      if (v->size() > kLengthMax) return InvalidArgument("string longer than a u32 length");
       w.String(*v);
       return Status::Ok();
     }
-    case TypeKind::kArray: {
-      if (type.is_bytes()) {
-        const Bytes* v = value.get_if<Bytes>();
-        if (v == nullptr) return Mismatch(type);
-        w.LengthPrefixed(*v);
-        return Status::Ok();
-      }
-      const ArrayValue* v = value.get_if<ArrayValue>();
-      if (v == nullptr) return Mismatch(type);
-      w.U32(static_cast<uint32_t>(v->elements.size()));
-      for (const auto& e : v->elements) {
-        STDB_RETURN_IF_ERROR(Encode(type.array_element(), e, w, depth + 1));
-      }
-      return Status::Ok();
-    }
+    case TypeKind::kArray: return EncodeArray(type, value, w, depth, walk);
     case TypeKind::kProduct: {
       const ProductValue* v = value.get_if<ProductValue>();
       if (v == nullptr || v->fields.size() != type.elements().size()) return Mismatch(type);
       for (size_t i = 0; i < v->fields.size(); ++i) {
-        STDB_RETURN_IF_ERROR(Encode(type.elements()[i].type, v->fields[i], w, depth + 1));
+        STDB_RETURN_IF_ERROR(Encode(type.elements()[i].type, v->fields[i], w, depth + 1, walk));
       }
       return Status::Ok();
     }
     case TypeKind::kSum: {
       const SumValue* v = value.get_if<SumValue>();
       if (v == nullptr || v->tag >= type.elements().size()) return Mismatch(type);
+      STDB_ASSERT_MSG(v->value != nullptr, "SumValue without a payload");
       w.U8(v->tag);
-      return Encode(type.elements()[v->tag].type, *v->value, w, depth + 1);
+      return Encode(type.elements()[v->tag].type, *v->value, w, depth + 1, walk);
     }
   }
   return Mismatch(type);
 }
+
+// ---- Decode ----
 
 template <typename T>
 Result<AlgebraicValue> DecodeScalar(const AlgebraicType& type, ByteReader& r) {
@@ -92,8 +161,42 @@ Result<AlgebraicValue> DecodeScalar(const AlgebraicType& type, ByteReader& r) {
   return AlgebraicValue(v);
 }
 
-Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int depth) {
-  if (depth > kBsatnDepthMax) return DecodeError("BSATN value nested too deeply");
+Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk);
+
+Result<AlgebraicValue> DecodeArray(const AlgebraicType& type, ByteReader& r, int depth,
+                                   Walk& walk) {
+  if (type.is_bytes()) {
+    ByteView b;
+    if (!r.LengthPrefixed(b)) return Truncated(type);
+    return AlgebraicValue(Bytes(b.begin(), b.end()));
+  }
+  uint32_t n = 0;
+  if (!r.Fixed(n)) return Truncated(type);
+  ArrayValue arr;
+  if (n == 0) return AlgebraicValue(std::move(arr));
+  const AlgebraicType& elem = type.array_element();
+  if (const size_t nodes = ZeroSizedNodes(elem); nodes != 0) {
+    if (!ChargeZeroSized(walk, n, nodes)) {
+      return DecodeError("arrays of zero-sized elements exceed kBsatnZeroSizedNodesMax");
+    }
+    // Every element is the same value and consumes nothing: decode one, copy it.
+    STDB_ASSIGN_OR_RETURN(auto e, Decode(elem, r, depth + 1, walk));
+    arr.elements.assign(n, e);
+    return AlgebraicValue(std::move(arr));
+  }
+  // Every element takes at least one byte, so a larger count is truncated input; checking
+  // first keeps a hostile count from reserving memory.
+  if (n > r.remaining()) return Truncated(type);
+  arr.elements.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    STDB_ASSIGN_OR_RETURN(auto e, Decode(elem, r, depth + 1, walk));
+    arr.elements.push_back(std::move(e));
+  }
+  return AlgebraicValue(std::move(arr));
+}
+
+Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
+  if (TooDeep(type, depth)) return DecodeError("BSATN value nested too deeply");
   switch (type.kind()) {
     case TypeKind::kRef: return Unsupported("cannot decode an unresolved type reference");
     case TypeKind::kBool: {
@@ -119,31 +222,15 @@ Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int dept
     case TypeKind::kString: {
       ByteView b;
       if (!r.LengthPrefixed(b)) return Truncated(type);
+      if (!IsValidUtf8(AsStringView(b))) return BadUtf8();
       return AlgebraicValue(std::string(AsStringView(b)));
     }
-    case TypeKind::kArray: {
-      if (type.is_bytes()) {
-        ByteView b;
-        if (!r.LengthPrefixed(b)) return Truncated(type);
-        return AlgebraicValue(Bytes(b.begin(), b.end()));
-      }
-      uint32_t n = 0;
-      if (!r.Fixed(n)) return Truncated(type);
-      // Every element takes at least one byte unless the element type is zero-sized;
-      // bound the reservation by the input so a hostile count cannot allocate gigabytes.
-      ArrayValue arr;
-      arr.elements.reserve(std::min<size_t>(n, r.remaining()));
-      for (uint32_t i = 0; i < n; ++i) {
-        STDB_ASSIGN_OR_RETURN(auto e, Decode(type.array_element(), r, depth + 1));
-        arr.elements.push_back(std::move(e));
-      }
-      return AlgebraicValue(std::move(arr));
-    }
+    case TypeKind::kArray: return DecodeArray(type, r, depth, walk);
     case TypeKind::kProduct: {
       ProductValue p;
       p.fields.reserve(type.elements().size());
       for (const auto& el : type.elements()) {
-        STDB_ASSIGN_OR_RETURN(auto f, Decode(el.type, r, depth + 1));
+        STDB_ASSIGN_OR_RETURN(auto f, Decode(el.type, r, depth + 1, walk));
         p.fields.push_back(std::move(f));
       }
       return AlgebraicValue(std::move(p));
@@ -151,16 +238,15 @@ Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int dept
     case TypeKind::kSum: {
       uint8_t tag = 0;
       if (!r.Fixed(tag)) return Truncated(type);
-      if (tag >= type.elements().size()) {
-        return DecodeError("sum tag " + std::to_string(tag) + " out of range for " +
-                           type.ToString());
-      }
-      STDB_ASSIGN_OR_RETURN(auto payload, Decode(type.elements()[tag].type, r, depth + 1));
+      if (tag >= type.elements().size()) return BadTag(type, tag);
+      STDB_ASSIGN_OR_RETURN(auto payload, Decode(type.elements()[tag].type, r, depth + 1, walk));
       return AlgebraicValue::Sum(tag, std::move(payload));
     }
   }
   return DecodeError("unknown type kind");
 }
+
+// ---- Skip ----
 
 // Fixed encoded width of scalar kinds; 0 for variable-width kinds.
 size_t FixedWidth(TypeKind kind) {
@@ -184,8 +270,30 @@ size_t FixedWidth(TypeKind kind) {
   }
 }
 
-Status Skip(const AlgebraicType& type, ByteReader& r, int depth) {
-  if (depth > kBsatnDepthMax) return DecodeError("BSATN value nested too deeply");
+Status Skip(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk);
+
+Status SkipArray(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
+  uint32_t n = 0;
+  if (!r.Fixed(n)) return Truncated(type);
+  if (n == 0) return Status::Ok();
+  const AlgebraicType& elem = type.array_element();
+  if (const size_t nodes = ZeroSizedNodes(elem); nodes != 0) {
+    if (!ChargeZeroSized(walk, n, nodes)) {
+      return DecodeError("arrays of zero-sized elements exceed kBsatnZeroSizedNodesMax");
+    }
+    return Skip(elem, r, depth + 1, walk);  // consumes nothing; checks the depth once
+  }
+  if (n > r.remaining()) return Truncated(type);  // every element takes a byte or more
+  // Bool is fixed-width but not every byte is a valid bool, so it goes element by element.
+  if (const size_t w = FixedWidth(elem.kind()); w != 0 && elem.kind() != TypeKind::kBool) {
+    return r.Skip(static_cast<size_t>(n) * w) ? Status::Ok() : Truncated(type);
+  }
+  for (uint32_t i = 0; i < n; ++i) STDB_RETURN_IF_ERROR(Skip(elem, r, depth + 1, walk));
+  return Status::Ok();
+}
+
+Status Skip(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
+  if (TooDeep(type, depth)) return DecodeError("BSATN value nested too deeply");
   const TypeKind kind = type.kind();
   if (kind == TypeKind::kBool) {
     uint8_t b = 0;
@@ -199,65 +307,61 @@ Status Skip(const AlgebraicType& type, ByteReader& r, int depth) {
   switch (kind) {
     case TypeKind::kString: {
       ByteView b;
-      return r.LengthPrefixed(b) ? Status::Ok() : Truncated(type);
+      if (!r.LengthPrefixed(b)) return Truncated(type);
+      return IsValidUtf8(AsStringView(b)) ? Status::Ok() : BadUtf8();
     }
-    case TypeKind::kArray: {
-      uint32_t n = 0;
-      if (!r.Fixed(n)) return Truncated(type);
-      const AlgebraicType& elem = type.array_element();
-      if (const size_t w = FixedWidth(elem.kind()); w != 0 && elem.kind() != TypeKind::kBool) {
-        return r.Skip(static_cast<size_t>(n) * w) ? Status::Ok() : Truncated(type);
-      }
-      for (uint32_t i = 0; i < n; ++i) STDB_RETURN_IF_ERROR(Skip(elem, r, depth + 1));
-      return Status::Ok();
-    }
+    case TypeKind::kArray: return SkipArray(type, r, depth, walk);
     case TypeKind::kProduct:
-      for (const auto& el : type.elements()) STDB_RETURN_IF_ERROR(Skip(el.type, r, depth + 1));
+      for (const auto& el : type.elements()) {
+        STDB_RETURN_IF_ERROR(Skip(el.type, r, depth + 1, walk));
+      }
       return Status::Ok();
     case TypeKind::kSum: {
       uint8_t tag = 0;
       if (!r.Fixed(tag)) return Truncated(type);
-      if (tag >= type.elements().size()) {
-        return DecodeError("sum tag " + std::to_string(tag) + " out of range for " +
-                           type.ToString());
-      }
-      return Skip(type.elements()[tag].type, r, depth + 1);
+      if (tag >= type.elements().size()) return BadTag(type, tag);
+      return Skip(type.elements()[tag].type, r, depth + 1, walk);
     }
     case TypeKind::kRef: return Unsupported("cannot decode an unresolved type reference");
     default: return DecodeError("unknown type kind");
   }
 }
 
+Status TrailingBytes(const AlgebraicType& type, const ByteReader& r) {
+  return DecodeError(std::to_string(r.remaining()) + " trailing bytes after " + type.ToString());
+}
+
 }  // namespace
 
 Status EncodeBsatn(const AlgebraicType& type, const AlgebraicValue& value, Bytes& out) {
   ByteWriter w(out);
-  return Encode(type, value, w, 0);
+  Walk walk;
+  return Encode(type, value, w, 0, walk);
 }
 
 Result<AlgebraicValue> DecodeBsatn(const AlgebraicType& type, ByteReader& reader) {
-  return Decode(type, reader, 0);
+  Walk walk;
+  return Decode(type, reader, 0, walk);
 }
 
 Result<AlgebraicValue> DecodeBsatnExact(const AlgebraicType& type, ByteView data) {
   ByteReader r(data);
-  STDB_ASSIGN_OR_RETURN(auto v, Decode(type, r, 0));
-  if (!r.at_end()) {
-    return DecodeError(std::to_string(r.remaining()) + " trailing bytes after " +
-                       type.ToString());
-  }
+  Walk walk;
+  STDB_ASSIGN_OR_RETURN(auto v, Decode(type, r, 0, walk));
+  if (!r.at_end()) return TrailingBytes(type, r);
   return v;
 }
 
-Status SkipBsatn(const AlgebraicType& type, ByteReader& reader) { return Skip(type, reader, 0); }
+Status SkipBsatn(const AlgebraicType& type, ByteReader& reader) {
+  Walk walk;
+  return Skip(type, reader, 0, walk);
+}
 
 Status ValidateBsatn(const AlgebraicType& type, ByteView data) {
   ByteReader r(data);
-  STDB_RETURN_IF_ERROR(Skip(type, r, 0));
-  if (!r.at_end()) {
-    return DecodeError(std::to_string(r.remaining()) + " trailing bytes after " +
-                       type.ToString());
-  }
+  Walk walk;
+  STDB_RETURN_IF_ERROR(Skip(type, r, 0, walk));
+  if (!r.at_end()) return TrailingBytes(type, r);
   return Status::Ok();
 }
 
@@ -266,46 +370,74 @@ Result<ByteView> ColumnSlice(const AlgebraicType& row_type, ByteView row, size_t
     return InvalidArgument("column index out of range");
   }
   ByteReader r(row);
+  Walk walk;
+  // Columns sit at depth 1, as they do when the whole row is decoded.
   for (size_t i = 0; i < column; ++i) {
-    STDB_RETURN_IF_ERROR(Skip(row_type.elements()[i].type, r, 1));
+    STDB_RETURN_IF_ERROR(Skip(row_type.elements()[i].type, r, 1, walk));
   }
   const size_t start = r.position();
-  STDB_RETURN_IF_ERROR(Skip(row_type.elements()[column].type, r, 1));
+  STDB_RETURN_IF_ERROR(Skip(row_type.elements()[column].type, r, 1, walk));
   return row.subspan(start, r.position() - start);
 }
 
-// Type encoding: u8 kind tag, then for Ref a u32; for Sum/Product an Array of
-// {name: Option<String>, type}; for Array the element type (docs/bsatn.md).
+// ---- Types ----
+//
+// Type encoding: u8 kind tag (the TypeKind value), then for Ref a u32; for Sum and Product
+// an Array of {name: Option<String>, type}; for Array the element type (docs/bsatn.md).
 namespace {
 
-void EncodeElements(const std::vector<Element>& els, ByteWriter& w, Bytes& out);
+void EncodeElements(const std::vector<Element>& els, ByteWriter& w);
 
-void EncodeTypeInner(const AlgebraicType& type, ByteWriter& w, Bytes& out) {
+void EncodeTypeInner(const AlgebraicType& type, ByteWriter& w) {
   w.U8(static_cast<uint8_t>(type.kind()));
   switch (type.kind()) {
     case TypeKind::kRef: w.U32(type.ref()); break;
     case TypeKind::kSum:
-    case TypeKind::kProduct: EncodeElements(type.elements(), w, out); break;
-    case TypeKind::kArray: EncodeTypeInner(type.array_element(), w, out); break;
+    case TypeKind::kProduct: EncodeElements(type.elements(), w); break;
+    case TypeKind::kArray: EncodeTypeInner(type.array_element(), w); break;
     default: break;
   }
 }
 
-void EncodeElements(const std::vector<Element>& els, ByteWriter& w, Bytes& out) {
+void EncodeElements(const std::vector<Element>& els, ByteWriter& w) {
   w.U32(static_cast<uint32_t>(els.size()));
   for (const auto& el : els) {
     if (el.name) {
-      w.U8(0);
+      w.U8(0);  // Option tag 0: some(name)
       w.String(*el.name);
     } else {
-      w.U8(1);
+      w.U8(1);  // Option tag 1: none
     }
-    EncodeTypeInner(el.type, w, out);
+    EncodeTypeInner(el.type, w);
   }
 }
 
+Result<AlgebraicType> DecodeTypeInner(ByteReader& r, int depth);
+
+Result<std::vector<Element>> DecodeElements(ByteReader& r, int depth) {
+  uint32_t n = 0;
+  if (!r.Fixed(n)) return DecodeError("unexpected end of input in type elements");
+  // Every element takes at least two bytes (name option tag, kind tag).
+  if (n > r.remaining() / 2) return DecodeError("unexpected end of input in type elements");
+  std::vector<Element> els;
+  els.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint8_t opt = 0;
+    if (!r.Fixed(opt) || opt > 1) return DecodeError("bad element name option");
+    Element el;
+    if (opt == 0) {
+      ByteView name;
+      if (!r.LengthPrefixed(name)) return DecodeError("truncated element name");
+      if (!IsValidUtf8(AsStringView(name))) return DecodeError("element name is not UTF-8");
+      el.name = std::string(AsStringView(name));
+    }
+    STDB_ASSIGN_OR_RETURN(el.type, DecodeTypeInner(r, depth + 1));
+    els.push_back(std::move(el));
+  }
+  return els;
+}
+
 Result<AlgebraicType> DecodeTypeInner(ByteReader& r, int depth) {
-  if (depth > kBsatnDepthMax) return DecodeError("type nested too deeply");
   uint8_t tag = 0;
   if (!r.Fixed(tag)) return DecodeError("unexpected end of input in type");
   if (tag > kTypeKindMax) return DecodeError("unknown type tag " + std::to_string(tag));
@@ -317,27 +449,14 @@ Result<AlgebraicType> DecodeTypeInner(ByteReader& r, int depth) {
       return AlgebraicType::Ref(ref);
     }
     case TypeKind::kArray: {
+      if (depth > kBsatnDepthMax) return DecodeError("type nested too deeply");
       STDB_ASSIGN_OR_RETURN(auto elem, DecodeTypeInner(r, depth + 1));
       return AlgebraicType::Array(std::move(elem));
     }
     case TypeKind::kSum:
     case TypeKind::kProduct: {
-      uint32_t n = 0;
-      if (!r.Fixed(n)) return DecodeError("unexpected end of input in type elements");
-      std::vector<Element> els;
-      els.reserve(std::min<size_t>(n, r.remaining()));
-      for (uint32_t i = 0; i < n; ++i) {
-        uint8_t opt = 0;
-        if (!r.Fixed(opt) || opt > 1) return DecodeError("bad element name option");
-        Element el;
-        if (opt == 0) {
-          ByteView name;
-          if (!r.LengthPrefixed(name)) return DecodeError("truncated element name");
-          el.name = std::string(AsStringView(name));
-        }
-        STDB_ASSIGN_OR_RETURN(el.type, DecodeTypeInner(r, depth + 1));
-        els.push_back(std::move(el));
-      }
+      if (depth > kBsatnDepthMax) return DecodeError("type nested too deeply");
+      STDB_ASSIGN_OR_RETURN(auto els, DecodeElements(r, depth));
       if (kind == TypeKind::kSum && els.size() > 256) {
         return DecodeError("sum type has more than 256 variants");
       }
@@ -352,7 +471,7 @@ Result<AlgebraicType> DecodeTypeInner(ByteReader& r, int depth) {
 
 void EncodeType(const AlgebraicType& type, Bytes& out) {
   ByteWriter w(out);
-  EncodeTypeInner(type, w, out);
+  EncodeTypeInner(type, w);
 }
 
 Result<AlgebraicType> DecodeType(ByteReader& reader) { return DecodeTypeInner(reader, 0); }

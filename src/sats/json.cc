@@ -1,14 +1,28 @@
 #include "sats/json.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/utf8.h"
 
 namespace stdb::sats {
 namespace {
 
+// Products, sums and arrays recurse; only they count against kJsonDepthMax (the same rule
+// as BSATN's, so every value DecodeBsatn accepts converts to and from JSON).
+bool TooDeep(const AlgebraicType& type, int depth) {
+  if (depth <= kJsonDepthMax) return false;
+  const TypeKind k = type.kind();
+  return k == TypeKind::kProduct || k == TypeKind::kSum || k == TypeKind::kArray;
+}
+
+// Decimal text, for integers that do not fit 64 bits (lossless where a JSON number is not).
 template <typename T>
 Json LimbsToJson(const T& v) {
-  // Emit a JSON number when the value fits 64 bits, otherwise decimal text (lossless).
   return Json(ToDecimal(v));
 }
 
@@ -62,14 +76,15 @@ struct ScalarJson {
   }
   Json operator()(float v) const { return FloatJson(v); }
   Json operator()(double v) const { return FloatJson(v); }
-  Json operator()(const std::string& v) const { return Json(v); }
+  // Strings that are not UTF-8 cannot be serialized as JSON; they are not String values.
+  Json operator()(const std::string& v) const { return IsValidUtf8(v) ? Json(v) : Json(); }
   Json operator()(const Bytes& v) const { return Json(ToHex(v)); }
   template <typename T>
   Json operator()(const T&) const { return Json(); }
 };
 
 Json ToJsonImpl(const AlgebraicType& type, const AlgebraicValue& value, int depth) {
-  if (depth > kJsonDepthMax) return Json();
+  if (TooDeep(type, depth)) return Json();
   if (type.is_identity() || type.is_connection_id()) {
     const auto* p = value.get_if<ProductValue>();
     if (p == nullptr || p->fields.size() != 1) return Json();
@@ -117,16 +132,80 @@ Json ToJsonImpl(const AlgebraicType& type, const AlgebraicValue& value, int dept
 
 // ---- JSON -> value ----
 
-Status Mismatch(const AlgebraicType& type, const Json& json, const std::string& path) {
-  std::string shown = json.dump();
-  if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-  return TypeMismatch("expected " + type.ToString() + " at " + (path.empty() ? "$" : path) +
-                      ", got " + shown);
+// The path from the JSON root to the element being converted, as a chain of steps on the
+// stack. Rendered ("$.rows[2].name") only when an error names it, so a successful
+// conversion builds no strings. Keys point into the type or the input, which outlive it.
+class JsonPath {
+ public:
+  JsonPath() = default;
+  JsonPath(const JsonPath& parent, std::string_view key) : parent_(&parent), key_(key) {}
+  JsonPath(const JsonPath& parent, size_t index)
+      : parent_(&parent), index_(index), is_index_(true) {}
+
+  std::string ToString() const {
+    std::vector<const JsonPath*> steps;
+    for (const JsonPath* p = this; p->parent_ != nullptr; p = p->parent_) steps.push_back(p);
+    std::string out = "$";
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      if ((*it)->is_index_) {
+        out += "[" + std::to_string((*it)->index_) + "]";
+      } else {
+        out += ".";
+        out += (*it)->key_;
+      }
+    }
+    return out;
+  }
+
+ private:
+  const JsonPath* parent_ = nullptr;
+  std::string_view key_;
+  size_t index_ = 0;
+  bool is_index_ = false;
+};
+
+// Error messages show at most this much of the offending JSON.
+constexpr size_t kPreviewChars = 60;
+
+// Appends a rendering of `j` to `out`, stopping soon after `out` reaches kPreviewChars.
+// Never serializes the whole input, which may be large or deeply nested: the work is
+// bounded by kPreviewChars (each nesting level appends at least one character).
+void AppendPreview(const Json& j, std::string& out) {
+  if (out.size() >= kPreviewChars) return;
+  if (j.is_string()) {
+    const std::string& str = j.get_ref<const std::string&>();
+    const Json head(str.substr(0, kPreviewChars));
+    out += head.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return;
+  }
+  if (!j.is_structured()) {
+    out += j.dump();
+    return;
+  }
+  out += j.is_array() ? '[' : '{';
+  bool first = true;
+  for (auto it = j.begin(); it != j.end() && out.size() < kPreviewChars; ++it) {
+    if (!first) out += ',';
+    first = false;
+    if (j.is_object()) {
+      AppendPreview(Json(it.key()), out);
+      out += ':';
+    }
+    AppendPreview(it.value(), out);
+  }
+  out += j.is_array() ? ']' : '}';
+}
+
+Status Mismatch(const AlgebraicType& type, const Json& json, const JsonPath& path) {
+  std::string shown;
+  AppendPreview(json, shown);
+  if (shown.size() > kPreviewChars) shown = shown.substr(0, kPreviewChars - 3) + "...";
+  return TypeMismatch("expected " + type.ToString() + " at " + path.ToString() + ", got " + shown);
 }
 
 template <typename T>
 Result<AlgebraicValue> IntFromJson(const AlgebraicType& type, const Json& j,
-                                   const std::string& path) {
+                                   const JsonPath& path) {
   if (j.is_number_integer()) {
     if constexpr (std::is_signed_v<T>) {
       if (j.is_number_unsigned()) {
@@ -142,7 +221,9 @@ Result<AlgebraicValue> IntFromJson(const AlgebraicType& type, const Json& j,
       }
       return AlgebraicValue(static_cast<T>(v));
     } else {
-      if (!j.is_number_unsigned()) return Mismatch(type, j, path);
+      // Parsed text holds non-negative integers as unsigned, but a Json built in code
+      // (Json(5)) holds them as signed: accept both.
+      if (!j.is_number_unsigned() && j.get<int64_t>() < 0) return Mismatch(type, j, path);
       const uint64_t v = j.get<uint64_t>();
       if (v > std::numeric_limits<T>::max()) return Mismatch(type, j, path);
       return AlgebraicValue(static_cast<T>(v));
@@ -168,7 +249,7 @@ Result<AlgebraicValue> IntFromJson(const AlgebraicType& type, const Json& j,
 
 template <typename T>
 Result<AlgebraicValue> BigFromJson(const AlgebraicType& type, const Json& j,
-                                   const std::string& path) {
+                                   const JsonPath& path) {
   std::string text;
   if (j.is_number_unsigned()) {
     text = std::to_string(j.get<uint64_t>());
@@ -199,7 +280,7 @@ Result<AlgebraicValue> BigFromJson(const AlgebraicType& type, const Json& j,
 }
 
 Result<AlgebraicValue> FloatFromJson(const AlgebraicType& type, const Json& j,
-                                     const std::string& path) {
+                                     const JsonPath& path) {
   double d = 0;
   if (j.is_number()) {
     d = j.get<double>();
@@ -217,7 +298,13 @@ Result<AlgebraicValue> FloatFromJson(const AlgebraicType& type, const Json& j,
   } else {
     return Mismatch(type, j, path);
   }
-  if (type.kind() == TypeKind::kF32) return AlgebraicValue(static_cast<float>(d));
+  if (type.kind() == TypeKind::kF32) {
+    // A finite number beyond F32's range would silently become infinity.
+    if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
+      return Mismatch(type, j, path);
+    }
+    return AlgebraicValue(static_cast<float>(d));
+  }
   return AlgebraicValue(d);
 }
 
@@ -229,16 +316,19 @@ Result<Bytes> HexLittleEndian(const std::string& s, size_t n) {
 }
 
 Result<AlgebraicValue> FromJsonImpl(const AlgebraicType& type, const Json& j,
-                                    const std::string& path, int depth);
+                                    const JsonPath& path, int depth);
 
 Result<AlgebraicValue> SpecialFromJson(const AlgebraicType& type, const Json& j,
-                                       const std::string& path, int depth) {
+                                       const JsonPath& path, int depth) {
   const std::string& tag = *type.elements()[0].name;
-  // The product form {"__identity__": ...} or [x] is accepted as well as the scalar.
+  // The product forms {"__identity__": x} and [x] are accepted as well as the scalar x.
+  const Json* inner_ptr = &j;
   if (j.is_object() && j.size() == 1 && j.contains(tag)) {
-    return FromJsonImpl(type, Json::array({j.at(tag)}), path, depth);
+    inner_ptr = &j.at(tag);
+  } else if (j.is_array() && j.size() == 1) {
+    inner_ptr = &j[0];
   }
-  const Json& inner = (j.is_array() && j.size() == 1) ? j[0] : j;
+  const Json& inner = *inner_ptr;
   if (type.is_identity() || type.is_connection_id()) {
     const size_t n = type.is_identity() ? 32 : 16;
     if (inner.is_string()) {
@@ -256,12 +346,13 @@ Result<AlgebraicValue> SpecialFromJson(const AlgebraicType& type, const Json& j,
     STDB_ASSIGN_OR_RETURN(auto v, FromJsonImpl(type.elements()[0].type, inner, path, depth + 1));
     return AlgebraicValue::Product({std::move(v)});
   }
-  STDB_ASSIGN_OR_RETURN(auto v, IntFromJson<int64_t>(type.elements()[0].type, inner, path));
+  // Timestamp and TimeDuration: an I64 of microseconds.
+  STDB_ASSIGN_OR_RETURN(auto v, IntFromJson<int64_t>(type, inner, path));
   return AlgebraicValue::Product({std::move(v)});
 }
 
 Result<AlgebraicValue> ProductFromJson(const AlgebraicType& type, const Json& j,
-                                       const std::string& path, int depth) {
+                                       const JsonPath& path, int depth) {
   const auto& els = type.elements();
   std::vector<AlgebraicValue> fields;
   fields.reserve(els.size());
@@ -269,7 +360,7 @@ Result<AlgebraicValue> ProductFromJson(const AlgebraicType& type, const Json& j,
     if (j.size() != els.size()) return Mismatch(type, j, path);
     for (size_t i = 0; i < els.size(); ++i) {
       STDB_ASSIGN_OR_RETURN(auto f, FromJsonImpl(els[i].type, j[i],
-                                                 path + "[" + std::to_string(i) + "]", depth + 1));
+                                                 JsonPath(path, i), depth + 1));
       fields.push_back(std::move(f));
     }
     return AlgebraicValue::Product(std::move(fields));
@@ -279,7 +370,7 @@ Result<AlgebraicValue> ProductFromJson(const AlgebraicType& type, const Json& j,
     for (size_t i = 0; i < els.size(); ++i) {
       if (!els[i].name || !j.contains(*els[i].name)) return Mismatch(type, j, path);
       STDB_ASSIGN_OR_RETURN(auto f, FromJsonImpl(els[i].type, j.at(*els[i].name),
-                                                 path + "." + *els[i].name, depth + 1));
+                                                 JsonPath(path, *els[i].name), depth + 1));
       fields.push_back(std::move(f));
     }
     return AlgebraicValue::Product(std::move(fields));
@@ -287,21 +378,30 @@ Result<AlgebraicValue> ProductFromJson(const AlgebraicType& type, const Json& j,
   return Mismatch(type, j, path);
 }
 
+// Index of the variant named `key`; failing that, of the unnamed variant whose index is
+// `key` in decimal (ValueToJson's key for an unnamed variant); -1 if neither.
+int FindVariant(const std::vector<Element>& vars, const std::string& key) {
+  for (size_t i = 0; i < vars.size(); ++i) {
+    if (vars[i].name == key) return static_cast<int>(i);
+  }
+  for (size_t i = 0; i < vars.size(); ++i) {
+    if (!vars[i].name && key == std::to_string(i)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 Result<AlgebraicValue> SumFromJson(const AlgebraicType& type, const Json& j,
-                                   const std::string& path, int depth) {
+                                   const JsonPath& path, int depth) {
   const auto& vars = type.elements();
-  auto find = [&](const std::string& name) -> int {
-    for (size_t i = 0; i < vars.size(); ++i) {
-      if (vars[i].name == name) return static_cast<int>(i);
-    }
-    return -1;
-  };
   if (j.is_object() && j.size() == 1) {
-    const int tag = find(j.begin().key());
-    if (tag < 0) return Mismatch(type, j, path);
-    STDB_ASSIGN_OR_RETURN(auto v, FromJsonImpl(vars[tag].type, j.begin().value(),
-                                                path + "." + j.begin().key(), depth + 1));
-    return AlgebraicValue::Sum(static_cast<uint8_t>(tag), std::move(v));
+    const int tag = FindVariant(vars, j.begin().key());
+    if (tag >= 0) {
+      STDB_ASSIGN_OR_RETURN(auto v, FromJsonImpl(vars[tag].type, j.begin().value(),
+                                                  JsonPath(path, j.begin().key()), depth + 1));
+      return AlgebraicValue::Sum(static_cast<uint8_t>(tag), std::move(v));
+    }
+    // Not a variant: for an option it may still be a bare some-value, below.
+    if (!type.is_option()) return Mismatch(type, j, path);
   }
   if (type.is_option()) {
     // Convenience: null is none, any other JSON is some(value).
@@ -311,7 +411,7 @@ Result<AlgebraicValue> SumFromJson(const AlgebraicType& type, const Json& j,
   }
   if (j.is_string()) {
     // A unit variant may be given by name alone.
-    const int tag = find(j.get<std::string>());
+    const int tag = FindVariant(vars, j.get_ref<const std::string&>());
     if (tag >= 0 && vars[tag].type.is_unit()) {
       return AlgebraicValue::Sum(static_cast<uint8_t>(tag), AlgebraicValue::Unit());
     }
@@ -320,8 +420,8 @@ Result<AlgebraicValue> SumFromJson(const AlgebraicType& type, const Json& j,
 }
 
 Result<AlgebraicValue> FromJsonImpl(const AlgebraicType& type, const Json& j,
-                                    const std::string& path, int depth) {
-  if (depth > kJsonDepthMax) return InvalidArgument("JSON nested too deeply");
+                                    const JsonPath& path, int depth) {
+  if (TooDeep(type, depth)) return InvalidArgument("JSON nested too deeply at " + path.ToString());
   if (type.is_special_scalar()) return SpecialFromJson(type, j, path, depth);
   switch (type.kind()) {
     case TypeKind::kBool:
@@ -342,7 +442,10 @@ Result<AlgebraicValue> FromJsonImpl(const AlgebraicType& type, const Json& j,
     case TypeKind::kF32:
     case TypeKind::kF64: return FloatFromJson(type, j, path);
     case TypeKind::kString:
-      if (!j.is_string()) return Mismatch(type, j, path);
+      // Parsed text is always UTF-8; a Json built in code need not be.
+      if (!j.is_string() || !IsValidUtf8(j.get_ref<const std::string&>())) {
+        return Mismatch(type, j, path);
+      }
       return AlgebraicValue(j.get<std::string>());
     case TypeKind::kArray: {
       if (type.is_bytes() && j.is_string()) {
@@ -354,7 +457,8 @@ Result<AlgebraicValue> FromJsonImpl(const AlgebraicType& type, const Json& j,
       if (type.is_bytes()) {
         Bytes out;
         for (size_t i = 0; i < j.size(); ++i) {
-          STDB_ASSIGN_OR_RETURN(auto b, IntFromJson<uint8_t>(type.array_element(), j[i], path));
+          STDB_ASSIGN_OR_RETURN(auto b, IntFromJson<uint8_t>(type.array_element(), j[i],
+                                                             JsonPath(path, i)));
           out.push_back(b.as<uint8_t>());
         }
         return AlgebraicValue(std::move(out));
@@ -362,7 +466,7 @@ Result<AlgebraicValue> FromJsonImpl(const AlgebraicType& type, const Json& j,
       ArrayValue arr;
       for (size_t i = 0; i < j.size(); ++i) {
         STDB_ASSIGN_OR_RETURN(auto e, FromJsonImpl(type.array_element(), j[i],
-                                                   path + "[" + std::to_string(i) + "]",
+                                                   JsonPath(path, i),
                                                    depth + 1));
         arr.elements.push_back(std::move(e));
       }
@@ -391,7 +495,7 @@ Json ValueToJson(const AlgebraicType& type, const AlgebraicValue& value) {
 }
 
 Result<AlgebraicValue> ValueFromJson(const AlgebraicType& type, const Json& json) {
-  return FromJsonImpl(type, json, "", 0);
+  return FromJsonImpl(type, json, JsonPath(), 0);
 }
 
 Json TypeToJson(const AlgebraicType& type) {

@@ -49,7 +49,8 @@ AlgebraicType AlgebraicType::Sum(std::vector<Element> variants) {
 }
 
 AlgebraicType AlgebraicType::Array(AlgebraicType element) {
-  AlgebraicType t(TypeKind::kArray);
+  AlgebraicType t;
+  t.kind_ = TypeKind::kArray;
   t.array_.push_back(std::move(element));
   return t;
 }

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/assert.h"
+
 namespace stdb::sats {
 
 enum class TypeKind : uint8_t {
@@ -48,17 +50,19 @@ struct Element;
 // once per module load.
 class AlgebraicType {
  public:
-  AlgebraicType() : kind_(TypeKind::kProduct) {}  // the unit type: empty product
-  explicit AlgebraicType(TypeKind kind) : kind_(kind) {}
+  // The unit type: the empty product.
+  AlgebraicType();
+  // A type of kind `kind` with no elements. REQUIRES: kind != kArray (use Array()).
+  explicit AlgebraicType(TypeKind kind);
 
   static AlgebraicType Ref(uint32_t index);
   static AlgebraicType Product(std::vector<Element> elements);
   static AlgebraicType Sum(std::vector<Element> variants);
   static AlgebraicType Array(AlgebraicType element);
-  static AlgebraicType Unit() { return AlgebraicType(); }
-  static AlgebraicType String() { return AlgebraicType(TypeKind::kString); }
-  static AlgebraicType Bool() { return AlgebraicType(TypeKind::kBool); }
-  static AlgebraicType Bytes() { return Array(AlgebraicType(TypeKind::kU8)); }
+  static AlgebraicType Unit();
+  static AlgebraicType String();
+  static AlgebraicType Bool();
+  static AlgebraicType Bytes();  // Array<U8>
 
   // Special types (reserved names; see protocol.md).
   static AlgebraicType Identity();
@@ -77,7 +81,7 @@ class AlgebraicType {
 
   bool is_product() const { return kind_ == TypeKind::kProduct; }
   bool is_sum() const { return kind_ == TypeKind::kSum; }
-  bool is_unit() const { return kind_ == TypeKind::kProduct && elements_.empty(); }
+  bool is_unit() const;
   bool is_bytes() const;
   bool is_integer() const { return kind_ >= TypeKind::kI8 && kind_ <= TypeKind::kU256; }
   bool is_float() const { return kind_ == TypeKind::kF32 || kind_ == TypeKind::kF64; }
@@ -116,6 +120,20 @@ struct Element {
     return a.name == b.name && a.type == b.type;
   }
 };
+
+// Defined here, not in the class, because they need Element complete (clang instantiates
+// std::vector<Element> members eagerly).
+inline AlgebraicType::AlgebraicType() : kind_(TypeKind::kProduct) {}
+inline AlgebraicType::AlgebraicType(TypeKind kind) : kind_(kind) {
+  STDB_ASSERT_MSG(kind != TypeKind::kArray, "use AlgebraicType::Array()");
+}
+inline AlgebraicType AlgebraicType::Unit() { return AlgebraicType(); }
+inline AlgebraicType AlgebraicType::String() { return AlgebraicType(TypeKind::kString); }
+inline AlgebraicType AlgebraicType::Bool() { return AlgebraicType(TypeKind::kBool); }
+inline AlgebraicType AlgebraicType::Bytes() { return Array(AlgebraicType(TypeKind::kU8)); }
+inline bool AlgebraicType::is_unit() const {
+  return kind_ == TypeKind::kProduct && elements_.empty();
+}
 
 inline bool operator==(const AlgebraicType& a, const AlgebraicType& b) {
   return a.kind_ == b.kind_ && a.ref_ == b.ref_ && a.elements_ == b.elements_ &&

@@ -1,6 +1,10 @@
 #include "sats/value.h"
 
+#include <algorithm>
+
 namespace stdb::sats {
+
+SumValue::SumValue() : value(std::make_unique<AlgebraicValue>()) {}
 
 SumValue::SumValue(uint8_t t, AlgebraicValue v)
     : tag(t), value(std::make_unique<AlgebraicValue>(std::move(v))) {}

@@ -34,9 +34,9 @@ struct ArrayValue {
 // A sum value: the variant's index and its payload (unit for unit variants).
 struct SumValue {
   uint8_t tag = 0;
-  std::unique_ptr<AlgebraicValue> value;  // never null
+  std::unique_ptr<AlgebraicValue> value;  // never null, except in a moved-from SumValue
 
-  SumValue() = default;
+  SumValue();  // tag 0 with a unit payload
   SumValue(uint8_t t, AlgebraicValue v);
   SumValue(const SumValue& other);
   SumValue& operator=(const SumValue& other);

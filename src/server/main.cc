@@ -152,6 +152,11 @@ int Run(int argc, char** argv) {
     pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
   }
+  // Connected sessions and their databases hold each other, so neither the server's nor
+  // the registry's destructor is sure to stop a database's worker. Stop them now, while
+  // the network's io_context still exists (queued work may still send to sessions), so
+  // that no module code runs after main returns and exit destroys the module's statics.
+  registry.StopAll();
   return 0;
 }
 

@@ -232,7 +232,8 @@ class Parser {
     } else if (Peek().kind == Tok::kQuotedIdent || (Peek().kind == Tok::kIdent && !IsReserved(Peek()))) {
       STDB_ASSIGN_OR_RETURN(stmt.table_alias, Identifier("alias"));
     }
-    if (KeywordIs(Peek(), "JOIN") || KeywordIs(Peek(), "INNER") || Peek().kind == Tok::kComma) {
+    if (KeywordIs(Peek(), "JOIN") || KeywordIs(Peek(), "INNER") || KeywordIs(Peek(), "LEFT") ||
+        KeywordIs(Peek(), "RIGHT") || Peek().kind == Tok::kComma) {
       return Unsupported("joins are not supported yet (at character " +
                          std::to_string(Peek().offset + 1) + ")");
     }
@@ -334,32 +335,43 @@ class Parser {
     return Status::Ok();
   }
 
+  // A chain `a OR b OR c ...` (or of ANDs) becomes a balanced tree, not a left-deep one:
+  // the length limit allows thousands of terms, and binding, evaluating and destroying a
+  // tree recurse once per level, so a left-deep chain could exhaust the stack.
+  static std::unique_ptr<Expr> Balanced(Expr::Kind kind, std::vector<std::unique_ptr<Expr>>& terms,
+                                        size_t lo, size_t hi) {
+    STDB_ASSERT(lo < hi);
+    if (hi - lo == 1) return std::move(terms[lo]);
+    const size_t mid = lo + (hi - lo + 1) / 2;  // left-leaning: a OR b OR c is (a OR b) OR c
+    auto e = std::make_unique<Expr>();
+    e->kind = kind;
+    e->lhs = Balanced(kind, terms, lo, mid);
+    e->rhs = Balanced(kind, terms, mid, hi);
+    return e;
+  }
+
   Result<std::unique_ptr<Expr>> Or(int depth) {
-    STDB_ASSIGN_OR_RETURN(auto lhs, And(depth + 1));
+    std::vector<std::unique_ptr<Expr>> terms;
+    STDB_ASSIGN_OR_RETURN(auto first, And(depth + 1));
+    terms.push_back(std::move(first));
     while (KeywordIs(Peek(), "OR")) {
       Advance();
       STDB_ASSIGN_OR_RETURN(auto rhs, And(depth + 1));
-      auto e = std::make_unique<Expr>();
-      e->kind = Expr::Kind::kOr;
-      e->lhs = std::move(lhs);
-      e->rhs = std::move(rhs);
-      lhs = std::move(e);
+      terms.push_back(std::move(rhs));
     }
-    return lhs;
+    return Balanced(Expr::Kind::kOr, terms, 0, terms.size());
   }
 
   Result<std::unique_ptr<Expr>> And(int depth) {
-    STDB_ASSIGN_OR_RETURN(auto lhs, Primary(depth + 1));
+    std::vector<std::unique_ptr<Expr>> terms;
+    STDB_ASSIGN_OR_RETURN(auto first, Primary(depth + 1));
+    terms.push_back(std::move(first));
     while (KeywordIs(Peek(), "AND")) {
       Advance();
       STDB_ASSIGN_OR_RETURN(auto rhs, Primary(depth + 1));
-      auto e = std::make_unique<Expr>();
-      e->kind = Expr::Kind::kAnd;
-      e->lhs = std::move(lhs);
-      e->rhs = std::move(rhs);
-      lhs = std::move(e);
+      terms.push_back(std::move(rhs));
     }
-    return lhs;
+    return Balanced(Expr::Kind::kAnd, terms, 0, terms.size());
   }
 
   Result<std::unique_ptr<Expr>> Primary(int depth) {
@@ -471,14 +483,29 @@ Result<SelectStatement> ParseSelect(std::string_view text) {
   return Parser(std::move(tokens)).Select();
 }
 
+// Whether `stmt` holds nothing but whitespace and `--` comments.
+static bool IsBlank(std::string_view stmt) {
+  size_t i = 0;
+  while (i < stmt.size()) {
+    if (std::isspace(static_cast<unsigned char>(stmt[i]))) {
+      ++i;
+    } else if (stmt.substr(i, 2) == "--") {
+      while (i < stmt.size() && stmt[i] != '\n') ++i;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<std::string_view> SplitStatements(std::string_view text) {
   std::vector<std::string_view> out;
   size_t start = 0;
   char quote = 0;
   auto push = [&](size_t end) {
     std::string_view stmt = text.substr(start, end - start);
-    const size_t first = stmt.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos) out.push_back(stmt.substr(first));
+    if (IsBlank(stmt)) return;
+    out.push_back(stmt.substr(stmt.find_first_not_of(" \t\r\n\f\v")));
   };
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -486,6 +513,9 @@ std::vector<std::string_view> SplitStatements(std::string_view text) {
       if (c == quote) quote = 0;  // a doubled quote re-enters on the next char; harmless
     } else if (c == '\'' || c == '"') {
       quote = c;
+    } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
+      // A comment runs to the end of the line; quotes and ';' inside it mean nothing.
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
     } else if (c == ';') {
       push(i);
       start = i + 1;

@@ -23,7 +23,9 @@ Status LiteralMismatch(const Literal& lit, const AlgebraicType& type, const std:
 
 template <typename T>
 Result<AlgebraicValue> IntegerFrom(const Literal& lit, const AlgebraicType& type) {
-  if constexpr (std::is_signed_v<T>) {
+  // numeric_limits, not std::is_signed_v: in strict C++20 mode is_signed_v<__int128> is
+  // false, which would send i128 down the unsigned path and refuse every negative literal.
+  if constexpr (std::numeric_limits<T>::is_signed) {
     auto v = ParseI128(lit.text);
     if (!v.ok() || *v < std::numeric_limits<T>::min() || *v > std::numeric_limits<T>::max()) {
       return LiteralMismatch(lit, type, "out of range");
@@ -153,10 +155,14 @@ Result<std::unique_ptr<Predicate>> BindExpr(const Expr& e, const store::TableSch
     return TypeMismatch("column '" + e.column.column + "': " + value.status().message());
   }
   p->value = std::move(value).value();
+  // A literal can still fail to be a value of the column type (a string literal that is
+  // not valid UTF-8 is not a String): that is the client's error, not a broken invariant.
+  // Encoding every literal here also lets CanonicalKey rely on it.
+  Bytes enc;
+  if (Status s = sats::EncodeBsatn(p->column_type, p->value, enc); !s.ok()) {
+    return TypeMismatch("column '" + e.column.column + "': " + s.message());
+  }
   if (!p->column_type.is_float() && (e.op == CompareOp::kEq || e.op == CompareOp::kNe)) {
-    Bytes enc;
-    Status s = sats::EncodeBsatn(p->column_type, p->value, enc);
-    STDB_ASSERT(s.ok());
     p->value_bsatn = std::move(enc);
   }
   const bool orderable = p->column_type.is_integer() || p->column_type.is_float() ||

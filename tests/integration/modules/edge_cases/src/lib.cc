@@ -1,0 +1,59 @@
+// edge_cases: a small module for the integration tests, covering what quickstart_chat
+// does not: a reducer with several typed parameters, a reducer that throws, a private
+// table, and a bulk insert that makes messages larger than the compression threshold.
+#include <stdb/module.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace edge {
+
+// A public table with a primary key and columns of three different types.
+struct Item {
+  uint64_t id;
+  std::string label;
+  int32_t qty;
+};
+STDB_STRUCT(Item, id, label, qty);
+STDB_TABLE(Item, item, stdb::Public);
+STDB_PRIMARY_KEY(item, id);
+
+// A table only the database owner may read.
+struct Secret {
+  uint64_t id;
+  std::string value;
+};
+STDB_STRUCT(Secret, id, value);
+STDB_TABLE(Secret, secret, stdb::Private);
+STDB_PRIMARY_KEY(secret, id);
+
+// Inserts one item; three parameters of three types.
+void add_item(stdb::ReducerContext& ctx, uint64_t id, std::string label, int32_t qty) {
+  ctx.db[item].insert(Item{id, std::move(label), qty});
+}
+STDB_REDUCER(add_item, id, label, qty);
+
+// Inserts `count` items with ids first_id, first_id + 1, ... in one transaction.
+void add_items(stdb::ReducerContext& ctx, uint64_t first_id, uint32_t count, std::string label) {
+  for (uint32_t i = 0; i < count; ++i) {
+    ctx.db[item].insert(
+        Item{first_id + i, label + "-" + std::to_string(i), static_cast<int32_t>(i)});
+  }
+}
+STDB_REDUCER(add_items, first_id, count, label);
+
+// Writes a row, then fails by throwing a standard exception: the write must roll back
+// and the caller must see `message`.
+void throw_error(stdb::ReducerContext& ctx, std::string message) {
+  ctx.db[item].insert(Item{999'999, "written before the throw", 0});
+  throw std::runtime_error(message);
+}
+STDB_REDUCER(throw_error, message);
+
+// Stores a value in the private table.
+void put_secret(stdb::ReducerContext& ctx, uint64_t id, std::string value) {
+  ctx.db[secret].insert(Secret{id, std::move(value)});
+}
+STDB_REDUCER(put_secret, id, value);
+
+}  // namespace edge
