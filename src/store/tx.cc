@@ -66,19 +66,21 @@ Result<Table*> Transaction::GetTable(TableId id) {
   return &store_.table(id);
 }
 
-void Transaction::RecordInsert(TableId table, ByteView row) {
+Transaction::DeltaBuilder& Transaction::DeltaFor(TableId table) {
   if (deltas_.size() <= table) deltas_.resize(table + 1);
   if (!deltas_[table]) deltas_[table] = std::make_unique<DeltaBuilder>();
-  DeltaBuilder& d = *deltas_[table];
+  return *deltas_[table];
+}
+
+void Transaction::RecordInsert(TableId table, ByteView row) {
+  DeltaBuilder& d = DeltaFor(table);
   if (!DeltaBuilder::Cancel(d.deletes, d.delete_at, row)) {
     DeltaBuilder::Add(d.inserts, d.insert_at, row);
   }
 }
 
 void Transaction::RecordDelete(TableId table, const Bytes& row) {
-  if (deltas_.size() <= table) deltas_.resize(table + 1);
-  if (!deltas_[table]) deltas_[table] = std::make_unique<DeltaBuilder>();
-  DeltaBuilder& d = *deltas_[table];
+  DeltaBuilder& d = DeltaFor(table);
   if (!DeltaBuilder::Cancel(d.inserts, d.insert_at, row)) {
     DeltaBuilder::Add(d.deletes, d.delete_at, row);
   }

@@ -81,6 +81,7 @@ class Transaction {
   struct DeltaBuilder;
 
   Result<Table*> GetTable(TableId id);
+  DeltaBuilder& DeltaFor(TableId table);
   void RecordInsert(TableId table, ByteView row);
   void RecordDelete(TableId table, const Bytes& row);
 
