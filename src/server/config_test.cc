@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 struct TempDir {
   fs::path path;
   TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "stdb-config-XXXXXX").string();
+    // mkdtemp replaces the six trailing 'X's of the template with a unique suffix.
+    std::string tmpl = (fs::temp_directory_path() / "stdb-config-").string() + std::string(6, 'X');
     path = mkdtemp(tmpl.data());
   }
   ~TempDir() {
