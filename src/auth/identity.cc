@@ -15,16 +15,6 @@ namespace {
 
 using BigEndian = std::array<uint8_t, kIdentityBytes>;
 
-// Big-endian byte i is bits 8*(31-i) .. 8*(31-i)+7 of the 256-bit value.
-BigEndian ToBigEndian(const U256& v) {
-  BigEndian out{};
-  for (size_t i = 0; i < kIdentityBytes; ++i) {
-    const size_t le = kIdentityBytes - 1 - i;
-    out[i] = static_cast<uint8_t>(v.limbs[le / 8] >> (8 * (le % 8)));
-  }
-  return out;
-}
-
 U256 FromBigEndian(const BigEndian& bytes) {
   U256 v;
   for (size_t i = 0; i < kIdentityBytes; ++i) {
@@ -36,33 +26,12 @@ U256 FromBigEndian(const BigEndian& bytes) {
 
 }  // namespace
 
-std::string IdentityToHex(const U256& identity) {
-  const BigEndian bytes = ToBigEndian(identity);
-  std::string hex = ToHex(ByteView(bytes));
-  STDB_ASSERT(hex.size() == 2 * kIdentityBytes);
-  return hex;
-}
+std::string IdentityToHex(const U256& identity) { return U256ToHex(identity); }
 
 Result<U256> IdentityFromHex(std::string_view hex) {
-  std::string_view digits = hex;
-  if (digits.size() >= 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
-    digits.remove_prefix(2);
-  }
-  if (digits.size() != 2 * kIdentityBytes) {
-    return DecodeError("identity must be 64 hex digits, got " + std::to_string(digits.size()));
-  }
-  // Checked here because FromHex would strip a second "0x" and return 31 bytes.
-  const auto is_hex_digit = [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  };
-  if (!std::all_of(digits.begin(), digits.end(), is_hex_digit)) {
-    return DecodeError("identity has a character that is not a hex digit");
-  }
-  STDB_ASSIGN_OR_RETURN(Bytes bytes, FromHex(digits));
-  STDB_ASSERT(bytes.size() == kIdentityBytes);
-  BigEndian be{};
-  std::memcpy(be.data(), bytes.data(), kIdentityBytes);
-  return FromBigEndian(be);
+  auto v = U256FromHex(hex);
+  if (!v.ok()) return DecodeError("identity: " + v.status().message());
+  return v;
 }
 
 U256 DeriveIdentity(std::string_view issuer, std::string_view subject) {

@@ -1,6 +1,9 @@
 #include "base/int256.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "base/bytes.h"
 
 namespace stdb {
 namespace {
@@ -53,6 +56,30 @@ Result<std::array<uint64_t, 4>> ParseMagnitude(std::string_view s) {
 }
 
 }  // namespace
+
+std::string U256ToHex(const U256& v) {
+  Bytes be(32);
+  std::memcpy(be.data(), v.limbs.data(), 32);
+  std::reverse(be.begin(), be.end());
+  return ToHex(be);
+}
+
+Result<U256> U256FromHex(std::string_view hex) {
+  if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
+  if (hex.size() != 64) {
+    return DecodeError("expected 64 hex digits, got " + std::to_string(hex.size()));
+  }
+  // Checked before FromHex, which would strip a second "0x".
+  const bool digits = std::all_of(hex.begin(), hex.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+  if (!digits) return DecodeError("a character is not a hex digit");
+  STDB_ASSIGN_OR_RETURN(Bytes be, FromHex(hex));
+  std::reverse(be.begin(), be.end());
+  U256 v;
+  std::memcpy(v.limbs.data(), be.data(), 32);
+  return v;
+}
 
 std::string ToDecimal(u128 v) {
   return MagnitudeToDecimal({static_cast<uint64_t>(v), static_cast<uint64_t>(v >> 64), 0, 0});

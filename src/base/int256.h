@@ -51,6 +51,13 @@ struct I256 {
   }
 };
 
+// The 64 lower-case hex digits of `v`, most significant first (big-endian), no prefix:
+// the text form of an Identity.
+std::string U256ToHex(const U256& v);
+// Parses exactly 64 hex digits (either case, most significant first), after an optional
+// single "0x" / "0X". Fails with kDecode on any other length or character.
+Result<U256> U256FromHex(std::string_view hex);
+
 // Decimal text of the value.
 std::string ToDecimal(u128 v);
 std::string ToDecimal(i128 v);

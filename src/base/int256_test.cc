@@ -156,3 +156,25 @@ TEST(Int256, MalformedTextIsRejected) {
 
 }  // namespace
 }  // namespace stdb
+
+namespace stdb {
+namespace {
+
+TEST(Int256Hex, U256HexIsBigEndianAndRoundTrips) {
+  // Proves the Identity text form: most significant byte first, one optional 0x only.
+  U256 v = U256::FromU64(0xabcd);
+  v.limbs[3] = 0xc200000000000000ULL;
+  const std::string hex = U256ToHex(v);
+  ASSERT_EQ(hex.size(), 64u);
+  EXPECT_EQ(hex.substr(0, 4), "c200");
+  EXPECT_EQ(hex.substr(60), "abcd");
+  auto back = U256FromHex("0x" + hex);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, v);
+  EXPECT_FALSE(U256FromHex("0x0x" + hex.substr(2)).ok());
+  EXPECT_FALSE(U256FromHex(hex.substr(1)).ok());
+  EXPECT_FALSE(U256FromHex(hex.substr(1) + "g").ok());
+}
+
+}  // namespace
+}  // namespace stdb

@@ -12,22 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string HexOf(const U256& v) {
-  Bytes be(32);
-  std::memcpy(be.data(), v.limbs.data(), 32);
-  std::reverse(be.begin(), be.end());
-  return ToHex(be);
-}
-
-Result<U256> U256FromHex(const std::string& hex) {
-  STDB_ASSIGN_OR_RETURN(Bytes be, FromHex(hex));
-  if (be.size() != 32) return DecodeError("identity must be 64 hex digits");
-  std::reverse(be.begin(), be.end());
-  U256 v;
-  std::memcpy(v.limbs.data(), be.data(), 32);
-  return v;
-}
-
 Status WriteFileAtomically(const fs::path& path, ByteView bytes) {
   const fs::path tmp = path.string() + ".tmp";
   {
@@ -97,8 +81,8 @@ std::vector<std::string> Registry::Names() const {
 
 Status Registry::WriteMeta(const Meta& meta) const {
   nlohmann::json j{{"name", meta.name},
-                   {"identity", HexOf(meta.identity)},
-                   {"owner", meta.owner ? nlohmann::json(HexOf(*meta.owner)) : nlohmann::json()},
+                   {"identity", U256ToHex(meta.identity)},
+                   {"owner", meta.owner ? nlohmann::json(U256ToHex(*meta.owner)) : nlohmann::json()},
                    {"module", meta.module_file}};
   const std::string text = j.dump(2) + "\n";
   return WriteFileAtomically(root_ / meta.name / "meta.json", AsBytes(text));
