@@ -24,6 +24,7 @@ class Database::LogToServer final : public module::LogSink {
 Database::Database(Options options, std::unique_ptr<module::ModuleHost> host)
     : options_(std::move(options)),
       host_(std::move(host)),
+      log_(std::make_unique<LogToServer>("db/" + options_.name)),
       store_(host_->def().TableSchemas()),
       schema_(std::make_shared<const module::ModuleDef>(host_->def())) {}
 
@@ -189,9 +190,8 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
   const module::ReducerContext ctx{caller.identity, caller.connection_id, timestamp_micros,
                                    MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
                                    options_.identity};
-  LogToServer log("db/" + options_.name);
   store::Transaction tx(store_);
-  Status s = host_->CallReducer(tx, reducer_id, ctx, args, log);
+  Status s = host_->CallReducer(tx, reducer_id, ctx, args, *log_);
   if (!s.ok()) {
     tx.Rollback();
     return s;

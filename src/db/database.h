@@ -154,6 +154,7 @@ class Database {
 
   Options options_;
   std::unique_ptr<module::ModuleHost> host_;
+  std::unique_ptr<LogToServer> log_;  // module log lines, scoped by database name
   store::Store store_;
   subscribe::SubscriptionManager subscriptions_;
   std::map<ClientId, ClientState> clients_;

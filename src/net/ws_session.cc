@@ -7,6 +7,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <array>
+#include <tuple>
+
 #include "base/log.h"
 #include "net/http_util.h"
 #include "protocol/messages.h"
@@ -130,8 +133,18 @@ asio::awaitable<void> WsSession::WriteLoop() {
     std::shared_ptr<const Bytes> message = std::move(outbox_.front());
     outbox_.pop_front();
     outbox_bytes_ -= message->size();
-    const Bytes frame = EncodeServerFrame(*message, params_.compression);
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(frame), kNoThrow);
+    boost::system::error_code ec;
+    if (params_.compression == Compression::kNone || message->size() <= kCompressThresholdBytes) {
+      // Uncompressed: the tag byte and the shared message bytes go out as one frame
+      // without copying the message.
+      static constexpr uint8_t kTagNone = static_cast<uint8_t>(Compression::kNone);
+      const std::array<asio::const_buffer, 2> frame{asio::buffer(&kTagNone, 1),
+                                                    asio::buffer(*message)};
+      std::tie(ec, std::ignore) = co_await ws_.async_write(frame, kNoThrow);
+    } else {
+      const Bytes frame = EncodeServerFrame(*message, params_.compression);
+      std::tie(ec, std::ignore) = co_await ws_.async_write(asio::buffer(frame), kNoThrow);
+    }
     if (ec) {
       closing_ = true;
       break;
