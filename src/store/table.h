@@ -22,6 +22,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "store/index_range.h"
 #include "store/schema.h"
 
 namespace stdb::store {
@@ -41,9 +42,11 @@ class Table {
     RowId id;
     bool inserted;  // false: a byte-equal row already existed (no change)
   };
-  // Inserts `row`. Fails with kDecode if it is not a valid row of the schema and with
-  // kUniqueViolation if another row has the same primary key; the table is unchanged
-  // on failure.
+  // Inserts `row`. Auto-increment columns that are 0 get their sequence's next value
+  // first (docs/module-abi.md "Sequences"); Get(id) returns the stored bytes. Fails with
+  // kDecode if it is not a valid row of the schema and with kUniqueViolation if another
+  // row has the same key in a unique index (the message names the table and the index);
+  // the table is unchanged on failure (a sequence value may have been used up).
   Result<InsertOutcome> Insert(Bytes row);
 
   // Puts `row` back into slot `id`, which must be free. Used to undo a delete exactly.
@@ -61,6 +64,22 @@ class Table {
   std::optional<RowId> FindByPrimaryKey(ByteView key) const;
   // The live row byte-equal to `row`.
   std::optional<RowId> FindRow(ByteView row) const;
+
+  // ---- Indexes (schema().indexes; an IndexId is a position there).
+  size_t index_count() const { return schema_.indexes.size(); }
+  // The key of `row` in index `index`: the concatenated BSATN of its columns.
+  Bytes KeyOf(IndexId index, ByteView row) const;
+  // The live row whose key in unique index `index` equals `key`.
+  // REQUIRES: schema().indexes[index].unique.
+  std::optional<RowId> FindUnique(IndexId index, ByteView key) const;
+  // The live rows in `range` of index `index`, in index order (btree) or any order
+  // (hash). kInvalidArgument for a non-equality range on a hash index. The range must
+  // be valid for the index (DecodeIndexRange checks bytes from outside).
+  Result<std::vector<RowId>> ScanIndex(IndexId index, const IndexRange& range) const;
+
+  // ---- Sequences: the next value each auto-increment column will get.
+  // REQUIRES: column is in schema().sequences.
+  uint64_t NextSequenceValue(uint16_t column) const;
 
   // Calls f(RowId, ByteView) for every live row, in slot order.
   template <typename F>

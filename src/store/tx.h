@@ -66,6 +66,14 @@ class Transaction {
   Result<bool> DeleteRow(TableId table, ByteView row);
   // Replaces the row with the same primary key as `row`. kNotFound if there is none.
   Status UpdateByPrimaryKey(TableId table, Bytes row);
+  // Replaces the row whose key in unique index `index` equals that of `row`; returns the
+  // new row's id. kNotFound if there is none; a conflict in another unique index fails
+  // with kUniqueViolation and leaves the old row in place. Sequences are not applied.
+  Result<RowId> UpdateByIndex(TableId table, IndexId index, Bytes row);
+  // Deletes live row `row` of `table`. REQUIRES: it is live.
+  void DeleteById(TableId table, RowId row);
+  // Deletes every row in `range` of index `index`; returns how many.
+  Result<uint64_t> DeleteByIndexRange(TableId table, IndexId index, const IndexRange& range);
 
   // Ends the transaction, keeping its changes; returns them.
   TxDelta Commit();

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change to this header. */
-#define STDB_ABI_VERSION 1u
+#define STDB_ABI_VERSION 2u
 
 /* Host function results. Values equal the server's ErrorCode registry. */
 #define STDB_OK 0
@@ -60,9 +60,11 @@ typedef struct StdbHost {
   uint32_t abi_version; /* STDB_ABI_VERSION of the host */
   void* ctx;            /* opaque; pass back as the first argument */
 
-  /* Inserts `row`. If an identical row exists this is a no-op. If another row has the
-   * same primary key: STDB_ERR_UNIQUE_VIOLATION. Malformed row: STDB_ERR_DECODE.
-   * On success the stored row is appended to out_row (if non-null). */
+  /* Inserts `row`. If an identical row exists this is a no-op. Auto-increment columns
+   * that are 0 in `row` get the next value of their sequence. If another row has the
+   * same key in a unique index (primary key included): STDB_ERR_UNIQUE_VIOLATION.
+   * Malformed row: STDB_ERR_DECODE. On success the stored row (with allocated values)
+   * is appended to out_row (if non-null). */
   int32_t (*insert)(void* ctx, uint32_t table_id, const uint8_t* row, size_t row_len,
                     StdbSink* out_row);
 
@@ -102,6 +104,29 @@ typedef struct StdbHost {
 
   /* Appends the message of the last failed host call to out. */
   void (*last_error)(void* ctx, StdbSink* out);
+
+  /* ---- ABI 2: indexes. `index_id` numbers a table's indexes as described in
+   * docs/module-abi.md ("Index ids"): the TableDef's `indexes` in order, then one hash
+   * index per unique constraint that no declared index covers exactly.
+   * A `key` is the concatenated BSATN of the index's columns, in index column order.
+   * A `range` is an StdbIndexRange in BSATN (docs/module-abi.md "Index ranges"). */
+
+  /* Point lookup on a unique index: *out_found = 1 and the row appended to out_row, or
+   * *out_found = 0. STDB_ERR_INVALID_ARGUMENT if the index is not unique. */
+  int32_t (*index_find)(void* ctx, uint32_t table_id, uint32_t index_id, const uint8_t* key,
+                        size_t key_len, StdbSink* out_row, uint32_t* out_found);
+  /* Starts a scan of the rows in `range` of the index (in index order for a btree; a hash
+   * index accepts only a range that fixes every column). Continue with iter_next. */
+  int32_t (*index_scan_start)(void* ctx, uint32_t table_id, uint32_t index_id,
+                              const uint8_t* range, size_t range_len, uint32_t* out_iter);
+  /* Deletes every row in `range` of the index; *out_deleted = how many. */
+  int32_t (*index_delete)(void* ctx, uint32_t table_id, uint32_t index_id,
+                          const uint8_t* range, size_t range_len, uint64_t* out_deleted);
+  /* Replaces the row whose key in unique index `index_id` equals that of `row` with `row`
+   * (auto-increment columns are not re-allocated). STDB_ERR_NOT_FOUND if no such row.
+   * On success the stored row is appended to out_row (if non-null). */
+  int32_t (*update_by_index)(void* ctx, uint32_t table_id, uint32_t index_id,
+                             const uint8_t* row, size_t row_len, StdbSink* out_row);
 } StdbHost;
 
 /* Everything a reducer may know about its call besides its arguments. */
