@@ -84,6 +84,10 @@ class Table {
   // ---- Sequences: the next value each auto-increment column will get.
   // REQUIRES: column is in schema().sequences.
   uint64_t NextSequenceValue(uint16_t column) const;
+  // Moves every sequence past the largest value in its column and, for columns that are
+  // sequences in `previous` too, past the value `previous` reached (a module update
+  // copies rows into a new table; values are never reused).
+  void ContinueSequencesAfter(const Table& previous);
 
   // Calls f(RowId, ByteView) for every live row, in slot order.
   template <typename F>
