@@ -15,11 +15,16 @@ namespace stdb::module {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kTrace: return "trace";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kTrace:
+      return "trace";
   }
   return "info";
 }
@@ -67,6 +72,14 @@ Status CheckElf(const std::filesystem::path& path) {
       uint64_t{header.e_phnum} * sizeof(Elf64_Phdr) > file_size - header.e_phoff) {
     return truncated;
   }
+  // The section headers sit at the end of a linked library: a file cut short anywhere
+  // after its loadable segments (say, an interrupted upload of a module with debug info)
+  // loses them.
+  if (header.e_shoff != 0 &&
+      (header.e_shoff > file_size ||
+       uint64_t{header.e_shnum} * header.e_shentsize > file_size - header.e_shoff)) {
+    return truncated;
+  }
   in.seekg(static_cast<std::streamoff>(header.e_phoff));
   for (uint16_t i = 0; i < header.e_phnum; ++i) {
     Elf64_Phdr ph{};
@@ -99,12 +112,18 @@ struct CallState {
   int32_t Fail(const Status& s) {
     last_error = s.message();
     switch (s.code()) {
-      case ErrorCode::kInvalidArgument: return STDB_ERR_INVALID_ARGUMENT;
-      case ErrorCode::kNotFound: return STDB_ERR_NOT_FOUND;
-      case ErrorCode::kUniqueViolation: return STDB_ERR_UNIQUE_VIOLATION;
-      case ErrorCode::kTypeMismatch: return STDB_ERR_TYPE_MISMATCH;
-      case ErrorCode::kDecode: return STDB_ERR_DECODE;
-      default: return STDB_ERR_INTERNAL;
+      case ErrorCode::kInvalidArgument:
+        return STDB_ERR_INVALID_ARGUMENT;
+      case ErrorCode::kNotFound:
+        return STDB_ERR_NOT_FOUND;
+      case ErrorCode::kUniqueViolation:
+        return STDB_ERR_UNIQUE_VIOLATION;
+      case ErrorCode::kTypeMismatch:
+        return STDB_ERR_TYPE_MISMATCH;
+      case ErrorCode::kDecode:
+        return STDB_ERR_DECODE;
+      default:
+        return STDB_ERR_INTERNAL;
     }
   }
   Result<store::Table*> TableOf(uint32_t table_id) {
@@ -285,8 +304,9 @@ Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path
       reinterpret_cast<StdbCallReducerFn>(dlsym(handle, STDB_EXPORT_CALL_REDUCER));
   if (!exports->abi_version || !exports->describe || !exports->call_reducer) {
     dlclose(handle);
-    return Bad("not an stdb module: it does not export stdb_abi_version, stdb_describe and "
-               "stdb_call_reducer (build it with the module SDK)");
+    return Bad(
+        "not an stdb module: it does not export stdb_abi_version, stdb_describe and "
+        "stdb_call_reducer (build it with the module SDK)");
   }
   if (const uint32_t v = exports->abi_version(); v != STDB_ABI_VERSION) {
     dlclose(handle);
@@ -300,9 +320,9 @@ Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path
   Status valid = def.ok() ? ValidateModuleDef(*def) : def.status();
   if (!valid.ok()) {
     dlclose(handle);
-    return Status(valid.code() == ErrorCode::kUnsupported ? ErrorCode::kUnsupported
-                                                          : ErrorCode::kBadModule,
-                  "invalid module schema: " + valid.message());
+    return Status(
+        valid.code() == ErrorCode::kUnsupported ? ErrorCode::kUnsupported : ErrorCode::kBadModule,
+        "invalid module schema: " + valid.message());
   }
   return std::unique_ptr<ModuleHost>(
       new ModuleHost(handle, std::move(exports), std::move(def).value()));

@@ -219,14 +219,14 @@ TEST(ModuleHostLoad, FilesThatAreNotModulesAreRefusedWithAReason) {
 
 TEST(ModuleHostLoad, ModulesThatBreakTheAbiAreRefused) {
   // Proves a wrong ABI version, an undecodable schema and an invalid schema are
-  // kBadModule, and an unsupported feature is kUnsupported, each saying why.
+  // kBadModule, each saying why.
   ExpectLoadFails(FIXTURE_MODULE_1, ErrorCode::kBadModule,
-                  "module was built for ABI version 99, server speaks 1");
+                  "module was built for ABI version 99, server speaks 2");
   ExpectLoadFails(FIXTURE_MODULE_2, ErrorCode::kBadModule, "invalid module schema: ");
   ExpectLoadFails(FIXTURE_MODULE_3, ErrorCode::kBadModule,
                   "invalid module schema: duplicate table name 't'");
-  ExpectLoadFails(FIXTURE_MODULE_4, ErrorCode::kUnsupported,
-                  "invalid module schema: table 't': indexes are not supported yet");
+  ExpectLoadFails(FIXTURE_MODULE_4, ErrorCode::kBadModule,
+                  "invalid module schema: table 't': index 'by_x' names unknown column index 5");
 }
 
 TEST(ModuleHostLoad, TwoHostsOfOneFileAreIndependent) {

@@ -3,7 +3,7 @@
 //   1  reports ABI version 99
 //   2  describes itself with bytes that are not a ModuleDef
 //   3  describes a schema that fails validation (two tables named "t")
-//   4  describes a schema using an index (valid, but not supported yet)
+//   4  describes a schema with an index on a column that does not exist
 //   5  valid schema; reducer "weird" returns status 7, "silent" fails with no message
 #include <cstdint>
 #include <vector>
@@ -27,7 +27,8 @@ void Str(std::vector<uint8_t>& b, const char* s) {
   b.insert(b.end(), s, s + n);
 }
 
-// TableDef "name" with row type (x: U8), no key, public; `index` adds one btree index.
+// TableDef "name" with row type (x: U8), no key, public; `index` adds a btree index on
+// column 5, which does not exist.
 void Table(std::vector<uint8_t>& b, const char* name, bool index) {
   Str(b, name);
   b.push_back(2);  // Product
@@ -43,7 +44,7 @@ void Table(std::vector<uint8_t>& b, const char* name, bool index) {
     Str(b, "by_x");
     b.push_back(0);
     U32(b, 1);
-    b.push_back(0);
+    b.push_back(5);
     b.push_back(0);
   } else {
     U32(b, 0);
