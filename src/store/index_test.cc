@@ -342,3 +342,29 @@ TEST(IndexRangeBytes, RoundTripAndEveryMalformedFormIsRefused) {
 
 }  // namespace
 }  // namespace stdb::store
+
+namespace stdb::store {
+namespace {
+
+TEST(TableIds, AnIdFreedInATransactionIsNotReusedBeforeItEnds) {
+  // Proves a scan snapshot of ids taken inside a transaction cannot meet a new row under
+  // the id of a row deleted earlier in the same transaction; after commit ids are reused.
+  Store store({PointSchema()});
+  Transaction tx(store);
+  auto a = tx.Insert(0, Row({0, 1, 1, "a"}));
+  ASSERT_TRUE(a.ok());
+  tx.DeleteById(0, *a);
+  auto b = tx.Insert(0, Row({0, 2, 2, "b"}));
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(*b, *a);
+  tx.Commit();
+  Transaction tx2(store);
+  auto c = tx2.Insert(0, Row({0, 3, 3, "c"}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, *a);
+  tx2.Rollback();
+  EXPECT_EQ(store.table(0).size(), 1u);
+}
+
+}  // namespace
+}  // namespace stdb::store

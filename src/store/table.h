@@ -57,8 +57,11 @@ class Table {
   // REQUIRES: the row was previously live at `id` and no conflicting row is live.
   void Restore(RowId id, Bytes row);
 
-  // Removes the live row `id` and returns its bytes. REQUIRES: IsLive(id).
+  // Removes the live row `id` and returns its bytes. Its id is not given to another row
+  // before ReleaseFreedIds. REQUIRES: IsLive(id).
   Bytes Remove(RowId id);
+  // Lets later inserts reuse the ids of rows removed so far (the end of a transaction).
+  void ReleaseFreedIds() { rows_.ReleaseFreed(); }
 
   bool IsLive(RowId id) const { return rows_.IsLive(id); }
   // The bytes of live row `id`. REQUIRES: IsLive(id). Valid until the row is removed.

@@ -213,9 +213,14 @@ TxDelta Transaction::Commit() {
                   DeltaBuilder::Take(deltas_[t]->deletes)};
     if (!td.inserts.empty() || !td.deletes.empty()) delta.tables.push_back(std::move(td));
   }
+  ReleaseFreedIds();
+  return delta;
+}
+
+void Transaction::ReleaseFreedIds() {
+  for (const UndoEntry& e : undo_) store_.table(e.table).ReleaseFreedIds();
   undo_.clear();
   deltas_.clear();
-  return delta;
 }
 
 void Transaction::Rollback() {
@@ -229,8 +234,7 @@ void Transaction::Rollback() {
       table.Remove(it->row);
     }
   }
-  undo_.clear();
-  deltas_.clear();
+  ReleaseFreedIds();
 }
 
 }  // namespace stdb::store

@@ -101,6 +101,8 @@ class Transaction {
   void RecordInsert(TableId table, ByteView row);
   void RecordDelete(TableId table, const Bytes& row);
   void RemoveAndRecord(Table& table, TableId table_id, RowId id);
+  // Ends the transaction's bookkeeping: ids it freed become reusable.
+  void ReleaseFreedIds();
 
   Store& store_;
   std::vector<UndoEntry> undo_;
