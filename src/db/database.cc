@@ -9,29 +9,52 @@
 
 namespace stdb::db {
 
-// Module log lines go to the server log, scoped by database name.
-class Database::LogToServer final : public module::LogSink {
+// Module log lines go to the server log (scoped by database name, as before) and to the
+// database's ModuleLog, stamped with the database's clock and the running reducer.
+// Worker-thread only, except log(), which is thread-safe.
+class Database::ReducerLog final : public module::LogSink {
  public:
-  explicit LogToServer(std::string scope) : scope_(std::move(scope)) {}
+  ReducerLog(std::string scope, const Clock& clock, std::unique_ptr<ModuleLog> log)
+      : scope_(std::move(scope)), clock_(clock), log_(std::move(log)) {}
+
   void Write(module::LogLevel level, std::string_view message) override {
     LogLine(static_cast<LogSeverity>(level), scope_, message);
+    log_->Append(LogRecord{clock_.NowMicros(), level, reducer_, std::string(message)});
   }
 
+  // Names the reducer whose lines follow.
+  void BeginReducer(std::string_view reducer) { reducer_ = reducer; }
+  // The reducer has returned: its transaction is over, so its lines go to the file now
+  // (write(2) without fsync; see ModuleLog::Flush).
+  void EndReducer() {
+    reducer_.clear();
+    log_->Flush();
+  }
+
+  ModuleLog& log() const { return *log_; }
+
  private:
-  std::string scope_;
+  const std::string scope_;
+  const Clock& clock_;
+  const std::unique_ptr<ModuleLog> log_;
+  std::string reducer_;
 };
 
-Database::Database(Options options, std::unique_ptr<module::ModuleHost> host)
+Database::Database(Options options, std::unique_ptr<module::ModuleHost> host,
+                   std::unique_ptr<ModuleLog> module_log)
     : options_(std::move(options)),
       host_(std::move(host)),
-      log_(std::make_unique<LogToServer>("db/" + options_.name)),
+      log_(std::make_unique<ReducerLog>("db/" + options_.name, *options_.clock,
+                                        std::move(module_log))),
       store_(host_->def().TableSchemas()),
       schema_(std::make_shared<const module::ModuleDef>(host_->def())) {}
 
 Result<std::unique_ptr<Database>> Database::Create(Options options,
                                                    std::unique_ptr<module::ModuleHost> host) {
   STDB_ASSERT(host != nullptr);
-  std::unique_ptr<Database> db(new Database(std::move(options), std::move(host)));
+  STDB_ASSIGN_OR_RETURN(auto module_log, ModuleLog::Open(ModuleLog::Options{.dir = options.dir}));
+  std::unique_ptr<Database> db(
+      new Database(std::move(options), std::move(host), std::move(module_log)));
   // init runs before the worker exists, so nothing can observe the database before it.
   Status init = db->RunLifecycle(module::Lifecycle::kInit, Caller{db->options_.owner, 0});
   if (!init.ok()) {
@@ -50,12 +73,16 @@ void Database::Stop() {
   // outboxes breaks the cycle between this database and its connected sessions, so that
   // both are freed once the network lets go of the sessions.
   clients_.clear();
+  // Log streams end once no reducer can write to them any more.
+  log_->log().EndFollowers();
 }
 
 std::shared_ptr<const module::ModuleDef> Database::schema() const {
   std::lock_guard lock(schema_mu_);
   return schema_;
 }
+
+ModuleLog& Database::module_log() const { return log_->log(); }
 
 bool Database::Enqueue(Work work) { return queue_.TryPush(std::move(work)); }
 
@@ -190,7 +217,9 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
                                    MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
                                    options_.identity};
   store::Transaction tx(store_);
+  log_->BeginReducer(host_->def().reducers[reducer_id].name);
   Status s = host_->CallReducer(tx, reducer_id, ctx, args, *log_);
+  log_->EndReducer();
   if (!s.ok()) {
     tx.Rollback();
     return s;

@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "base/clock.h"
 #include "base/int256.h"
 #include "base/status.h"
+#include "db/module_log.h"
 #include "db/work_queue.h"
 #include "module/host.h"
 #include "protocol/messages.h"
@@ -76,10 +79,14 @@ class Database {
     U256 identity;         // the database's own identity (module identity)
     U256 owner;            // may see private tables; changed only on the worker thread
     const Clock* clock = &SystemClock::Get();
+    // The database's folder, where its module log is written (module.log). nullopt:
+    // module log lines are kept in memory only.
+    std::optional<std::filesystem::path> dir;
   };
 
-  // Creates a database running `host`. Runs the module's init reducer (if any) before
-  // anything else; if init fails, creation fails with its message.
+  // Creates a database running `host`. Opens its module log (kIo if `dir` is set and the
+  // log cannot be opened). Runs the module's init reducer (if any) before anything else;
+  // if init fails, creation fails with its message.
   static Result<std::unique_ptr<Database>> Create(Options options,
                                                   std::unique_ptr<module::ModuleHost> host);
   // Stops the worker after the queued work has run (Stop).
@@ -100,6 +107,8 @@ class Database {
   const U256& identity() const { return options_.identity; }
   // The current module schema (swapped atomically on publish).
   std::shared_ptr<const module::ModuleDef> schema() const;
+  // The lines the module's reducers have logged. Thread-safe (see ModuleLog).
+  ModuleLog& module_log() const;
 
   // Connects a WebSocket client: runs client_connected, then sends InitialConnection
   // with `token` as the first message. If client_connected fails, closes the client.
@@ -130,9 +139,10 @@ class Database {
     Caller caller;
     std::shared_ptr<ClientOutbox> outbox;
   };
-  class LogToServer;
+  class ReducerLog;
 
-  Database(Options options, std::unique_ptr<module::ModuleHost> host);
+  Database(Options options, std::unique_ptr<module::ModuleHost> host,
+           std::unique_ptr<ModuleLog> module_log);
   bool Enqueue(Work work);
   void Run();
 
@@ -154,7 +164,8 @@ class Database {
 
   Options options_;
   std::unique_ptr<module::ModuleHost> host_;
-  std::unique_ptr<LogToServer> log_;  // module log lines, scoped by database name
+  // Module log lines: to the server log and the database's ModuleLog.
+  std::unique_ptr<ReducerLog> log_;
   store::Store store_;
   subscribe::SubscriptionManager subscriptions_;
   std::map<ClientId, ClientState> clients_;
