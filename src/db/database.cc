@@ -1,5 +1,6 @@
 #include "db/database.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
@@ -55,6 +56,7 @@ Result<std::unique_ptr<Database>> Database::Create(Options options,
   STDB_ASSIGN_OR_RETURN(auto module_log, ModuleLog::Open(ModuleLog::Options{.dir = options.dir}));
   std::unique_ptr<Database> db(
       new Database(std::move(options), std::move(host), std::move(module_log)));
+  db->scheduler_.Reset(db->store_, db->options_.clock->NowMicros());
   // init runs before the worker exists, so nothing can observe the database before it.
   Status init = db->RunLifecycle(module::Lifecycle::kInit, Caller{db->options_.owner, 0});
   if (!init.ok()) {
@@ -87,7 +89,78 @@ ModuleLog& Database::module_log() const { return log_->log(); }
 bool Database::Enqueue(Work work) { return queue_.TryPush(std::move(work)); }
 
 void Database::Run() {
-  while (auto work = queue_.Pop()) (*work)();
+  while (true) {
+    std::optional<Work> work;
+    if (auto next = scheduler_.NextDue()) {
+      // Wake for the next due row. The wait is capped so that a clock that jumps (a
+      // test's ManualClock, or the wall clock being set) is noticed within a second.
+      const int64_t wait =
+          std::clamp<int64_t>(*next - options_.clock->NowMicros(), 0, kScheduleWaitMaxMicros);
+      bool closed = false;
+      work = queue_.PopFor(std::chrono::microseconds(wait), closed);
+      if (closed) return;
+    } else {
+      work = queue_.Pop();
+      if (!work) return;
+    }
+    // Due rows run before the request that woke the worker: a request sees the effects
+    // of every schedule due before it was handled.
+    RunDueSchedules();
+    if (work) (*work)();
+  }
+}
+
+void Database::RunDueSchedules() {
+  const int64_t now = options_.clock->NowMicros();
+  for (int i = 0; i < kScheduledCallsPerWakeMax; ++i) {
+    auto due = scheduler_.PopDue(now);
+    if (!due) return;
+    RunScheduled(std::move(*due));
+  }
+}
+
+void Database::RunScheduled(Scheduler::Due due) {
+  const store::Table& table = store_.table(due.table);
+  auto id = table.FindByPrimaryKey(due.key);
+  if (!id) return;  // deleted meanwhile
+  const ByteView stored = table.Get(*id);
+  const Bytes row(stored.begin(), stored.end());
+  const store::TableSchema& schema = table.schema();
+  auto reducer = host_->def().FindReducer(schema.schedule->reducer);
+  STDB_ASSERT_MSG(reducer.has_value(), "schedule reducer checked at publish");
+  const bool once = due.interval_micros == 0;
+  // A Time row is deleted in the reducer's own transaction, so it fires exactly once;
+  // unless the reducer deleted it already or changed it (moving it to a new time).
+  auto delete_row = [&](store::Transaction& tx) -> Status {
+    return tx.DeleteRow(due.table, row).status();
+  };
+  int64_t ts = 0;
+  // The argument is a product of one field, the row: its BSATN is the row's.
+  Status s = RunReducer(*reducer, Caller{options_.identity, 0}, row, std::nullopt, ts, nullptr,
+                        once ? std::function<Status(store::Transaction&)>(delete_row)
+                             : std::function<Status(store::Transaction&)>());
+  if (!s.ok()) {
+    LogWarn("db/" + options_.name, "scheduled reducer '" + schema.schedule->reducer +
+                                       "' on table '" + schema.name + "' failed: " + s.message());
+    if (once) {
+      // Do not retry a failed one-off call forever: remove its row.
+      store::Transaction tx(store_);
+      if (delete_row(tx).ok()) {
+        CommitAndPublish(tx, std::nullopt, nullptr);
+      } else {
+        tx.Rollback();
+      }
+    }
+  }
+  if (once || scheduler_.Contains(due.table, due.key) || !table.FindByPrimaryKey(due.key)) {
+    return;  // fired once, rescheduled by an update of the row, or deleted
+  }
+  // Next tick of an Interval row; after a stall, skip the missed ticks instead of
+  // firing them in a burst.
+  int64_t next = due.at_micros + due.interval_micros;
+  const int64_t now = options_.clock->NowMicros();
+  if (next <= now) next = now + due.interval_micros;
+  scheduler_.Schedule(due.table, due.key, next, due.interval_micros);
 }
 
 static Status Overloaded(const std::string& db) {
@@ -211,7 +284,8 @@ Status Database::RunLifecycle(module::Lifecycle lifecycle, const Caller& caller)
 
 Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
                             std::optional<ClientId> calling_client, int64_t& timestamp_micros,
-                            protocol::TransactionUpdate* caller_update) {
+                            protocol::TransactionUpdate* caller_update,
+                            const std::function<Status(store::Transaction&)>& before_commit) {
   timestamp_micros = options_.clock->NowMicros();
   const module::ReducerContext ctx{caller.identity, caller.connection_id, timestamp_micros,
                                    MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
@@ -220,12 +294,20 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
   log_->BeginReducer(host_->def().reducers[reducer_id].name);
   Status s = host_->CallReducer(tx, reducer_id, ctx, args, *log_);
   log_->EndReducer();
+  if (s.ok() && before_commit) s = before_commit(tx);
   if (!s.ok()) {
     tx.Rollback();
     return s;
   }
+  CommitAndPublish(tx, calling_client, caller_update);
+  return Status::Ok();
+}
+
+void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
+                                protocol::TransactionUpdate* caller_update) {
   const store::TxDelta delta = tx.Commit();
-  if (delta.empty()) return Status::Ok();
+  if (delta.empty()) return;
+  scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
   for (auto& update : subscriptions_.OnCommit(delta)) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
@@ -233,7 +315,6 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
     }
     Send(update.client, protocol::TransactionUpdate{std::move(update.query_sets)});
   }
-  return Status::Ok();
 }
 
 void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {
@@ -369,6 +450,7 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
   }
   host_ = std::move(host);
   store_ = std::move(next);
+  scheduler_.Reset(store_, options_.clock->NowMicros());
   if (new_owner) options_.owner = *new_owner;
   {
     std::lock_guard lock(schema_mu_);

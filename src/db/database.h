@@ -27,6 +27,7 @@
 #include "base/int256.h"
 #include "base/status.h"
 #include "db/module_log.h"
+#include "db/scheduler.h"
 #include "db/work_queue.h"
 #include "module/host.h"
 #include "protocol/messages.h"
@@ -71,13 +72,17 @@ struct SqlResult {
 // Bounded: requests waiting for the worker. Beyond this, new requests are refused
 // with kOverloaded (WebSocket clients are disconnected, HTTP gets 503).
 inline constexpr size_t kWorkQueueMax = 16384;
+// Bounded: scheduled reducers run per worker wake-up before the next request.
+inline constexpr int kScheduledCallsPerWakeMax = 64;
+// The longest the worker sleeps while rows are scheduled (see Database::Run).
+inline constexpr int64_t kScheduleWaitMaxMicros = 1'000'000;
 
 class Database {
  public:
   struct Options {
     std::string name;
-    U256 identity;         // the database's own identity (module identity)
-    U256 owner;            // may see private tables; changed only on the worker thread
+    U256 identity;  // the database's own identity (module identity)
+    U256 owner;     // may see private tables; changed only on the worker thread
     const Clock* clock = &SystemClock::Get();
     // The database's folder, where its module log is written (module.log). nullopt:
     // module log lines are kept in memory only.
@@ -150,9 +155,20 @@ class Database {
   Status RunLifecycle(module::Lifecycle lifecycle, const Caller& caller);
   // Runs one reducer as a transaction; on success fans out the changes. Returns the
   // reducer status; `caller_update` receives the caller's own subscription changes.
+  // `before_commit`, if set, runs inside the transaction after the reducer succeeded
+  // (a failure rolls everything back).
   Status RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
                     std::optional<ClientId> calling_client, int64_t& timestamp_micros,
-                    protocol::TransactionUpdate* caller_update);
+                    protocol::TransactionUpdate* caller_update,
+                    const std::function<Status(store::Transaction&)>& before_commit = {});
+  // Runs the scheduled reducers that are due (at most a bounded batch per call, so
+  // requests are not starved by a flood of due rows).
+  void RunDueSchedules();
+  void RunScheduled(Scheduler::Due due);
+  // Commits `tx` and sends its changes to subscribers (the caller's own changes, if it is
+  // a WebSocket client, to `caller_update` instead) and to the scheduler.
+  void CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
+                        protocol::TransactionUpdate* caller_update);
   void Send(ClientId client, const protocol::ServerMessage& message);
   void OnSubscribe(ClientId client, const protocol::Subscribe& m);
   void OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m);
@@ -168,6 +184,7 @@ class Database {
   std::unique_ptr<ReducerLog> log_;
   store::Store store_;
   subscribe::SubscriptionManager subscriptions_;
+  Scheduler scheduler_;
   std::map<ClientId, ClientState> clients_;
   uint64_t tx_seq_ = 0;
 

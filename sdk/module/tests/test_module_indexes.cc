@@ -23,8 +23,24 @@ void tick(stdb::ReducerContext& ctx, Tick row);
 STDB_TABLE(Tick, tick_schedule, stdb::Private);
 STDB_SCHEDULE(tick_schedule, tick, scheduled_at);
 
+STDB_TABLE(Fired, fired, stdb::Public);
+STDB_PRIMARY_KEY(fired, n);
+STDB_AUTO_INC(fired, n);
+
+// Records the call in `fired`; a note "fail" makes the call fail, "stop" deletes its own
+// row (ending an interval), "again" moves a one-off row one second later.
 void tick(stdb::ReducerContext& ctx, Tick row) {
   ctx.log_info("tick " + std::to_string(row.scheduled_id) + " " + row.note);
+  if (row.note == "fail") throw stdb::ReducerError("tick asked to fail");
+  ctx.db[fired].insert(Fired{0, row.scheduled_id, row.note, ctx.sender() == ctx.identity(),
+                             ctx.connection_id().has_value(), ctx.timestamp()});
+  if (row.note == "stop") ctx.db[tick_schedule_scheduled_id].remove(row.scheduled_id);
+  if (row.note == "again") {
+    row.note = "moved";
+    row.scheduled_at =
+        stdb::ScheduleAt::time(ctx.timestamp() + stdb::TimeDuration::from_seconds(1));
+    ctx.db[tick_schedule_scheduled_id].update(row);
+  }
 }
 STDB_REDUCER(tick, row);
 
@@ -161,5 +177,22 @@ void schedule_tick(stdb::ReducerContext& ctx, std::string note) {
   ctx.log_info("scheduled " + std::to_string(stored.scheduled_id));
 }
 STDB_REDUCER(schedule_tick, note);
+
+// Schedules a tick: once at `at_micros` (interval_micros == 0) or every interval_micros.
+void schedule_call(stdb::ReducerContext& ctx, std::string note, int64_t at_micros,
+                   int64_t interval_micros) {
+  ctx.db[tick_schedule].insert(
+      Tick{0,
+           interval_micros == 0
+               ? stdb::ScheduleAt::time(stdb::Timestamp::from_micros_since_epoch(at_micros))
+               : stdb::ScheduleAt::interval(stdb::TimeDuration::from_micros(interval_micros)),
+           note});
+}
+STDB_REDUCER(schedule_call, note, at_micros, interval_micros);
+
+void cancel_tick(stdb::ReducerContext& ctx, uint64_t id) {
+  ctx.db[tick_schedule_scheduled_id].remove(id);
+}
+STDB_REDUCER(cancel_tick, id);
 
 }  // namespace test_module

@@ -106,4 +106,15 @@ struct Tick {
 };
 STDB_STRUCT(Tick, scheduled_id, scheduled_at, note);
 
+// One scheduled call as the tick reducer saw it.
+struct Fired {
+  uint64_t n;
+  uint64_t tick_id;
+  std::string note;
+  bool from_module;     // sender == the database's identity
+  bool has_connection;  // a connection id was set
+  stdb::Timestamp at;
+};
+STDB_STRUCT(Fired, n, tick_id, note, from_module, has_connection, at);
+
 }  // namespace test_module
