@@ -32,7 +32,7 @@ struct ScheduleSchema {
 struct TableSchema {
   TableId table_id = 0;
   std::string name;
-  sats::AlgebraicType row_type;  // a Product with named elements
+  sats::AlgebraicType row_type;         // a Product with named elements
   std::optional<uint16_t> primary_key;  // column index; backed by a unique index
   bool is_public = true;
   // Every index, implicit ones for unique constraints included (docs/module-abi.md

@@ -15,8 +15,8 @@ inline TableSchema PeopleSchema(TableId id = 0) {
   TableSchema s;
   s.table_id = id;
   s.name = "people";
-  s.row_type = AlgebraicType::Product({Element{"id", AlgebraicType(TypeKind::kU64)},
-                                       Element{"name", AlgebraicType::String()}});
+  s.row_type = AlgebraicType::Product(
+      {Element{"id", AlgebraicType(TypeKind::kU64)}, Element{"name", AlgebraicType::String()}});
   s.primary_key = 0;
   return s;
 }

@@ -1,21 +1,83 @@
 #include "store/table.h"
 
 #include <algorithm>
+#include <boost/unordered/unordered_flat_set.hpp>
+#include <cstring>
 
 #include "sats/bsatn.h"
+#include "store/key.h"
 
 namespace stdb::store {
 
-std::optional<size_t> TableSchema::FindColumn(std::string_view name) const {
-  for (size_t i = 0; i < column_count(); ++i) {
-    if (column_name(i) == name) return i;
+// Finds byte-equal rows in a table without a unique index: a hash set of RowIds keyed
+// by the whole row's bytes.
+class Table::RowSet {
+ public:
+  explicit RowSet(const RowStore& rows) : set_(0, Hash{&rows}, Eq{&rows}) {}
+  std::optional<RowId> Find(ByteView row) const {
+    auto it = set_.find(row);
+    if (it == set_.end()) return std::nullopt;
+    return *it;
   }
-  return std::nullopt;
+  void Insert(RowId id) { set_.insert(static_cast<uint32_t>(id)); }
+  void Erase(RowId id) { set_.erase(static_cast<uint32_t>(id)); }
+  size_t BytesUsed() const { return set_.bucket_count() * (sizeof(uint32_t) + 1); }
+
+ private:
+  static uint64_t HashRow(ByteView row) {
+    KeyColumns k;
+    k.n = 1;
+    k.col[0] = row;
+    return KeySpec::Hash(k);
+  }
+  static bool Same(ByteView a, ByteView b) {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+  }
+  struct Hash {
+    using is_transparent = void;
+    const RowStore* rows;
+    size_t operator()(uint32_t id) const { return HashRow(rows->Get(id)); }
+    size_t operator()(ByteView row) const { return HashRow(row); }
+  };
+  struct Eq {
+    using is_transparent = void;
+    const RowStore* rows;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(ByteView row, uint32_t id) const { return Same(row, rows->Get(id)); }
+    bool operator()(uint32_t id, ByteView row) const { return Same(row, rows->Get(id)); }
+  };
+  boost::unordered_flat_set<uint32_t, Hash, Eq> set_;
+};
+
+namespace {
+
+bool NeedsNormalising(const TableSchema& s) {
+  if (!s.primary_key) return false;
+  auto id = s.FindIndex({*s.primary_key});
+  return !id || !s.indexes[*id].unique;
 }
 
-Table::Table(TableSchema schema) : schema_(std::move(schema)) {
+}  // namespace
+
+Table::Table(TableSchema schema) : schema_(std::move(schema)), rows_(FixedWidth(schema_.row_type)) {
   STDB_ASSERT(schema_.row_type.is_product());
   STDB_ASSERT(!schema_.primary_key || *schema_.primary_key < schema_.column_count());
+  if (NeedsNormalising(schema_)) NormaliseIndexes(schema_, {});
+  for (const IndexSchema& ix : schema_.indexes) {
+    indexes_.push_back(MakeIndex(ix, KeySpec(schema_, ix.columns), rows_));
+    if (ix.unique && !identity_index_) identity_index_ = indexes_.size() - 1;
+  }
+  if (!identity_index_) row_set_ = std::make_unique<RowSet>(rows_);
+  sequence_next_.assign(schema_.sequences.size(), 1);
+}
+
+Table::~Table() = default;
+
+size_t Table::BytesUsed() const {
+  size_t n = rows_.BytesUsed();
+  for (const auto& ix : indexes_) n += ix->BytesUsed();
+  if (row_set_) n += row_set_->BytesUsed();
+  return n;
 }
 
 ByteView Table::PrimaryKeyOf(ByteView row) const {
@@ -25,88 +87,137 @@ ByteView Table::PrimaryKeyOf(ByteView row) const {
   return *slice;
 }
 
-Result<Table::InsertOutcome> Table::Insert(Bytes row) {
+Status Table::ApplySequences(Bytes& row) {
+  for (size_t i = 0; i < schema_.sequences.size(); ++i) {
+    const uint16_t col = schema_.sequences[i];
+    auto slice = sats::ColumnSlice(schema_.row_type, row, col);
+    STDB_ASSERT(slice.ok());
+    uint8_t* at = row.data() + (slice->data() - row.data());
+    const size_t width = slice->size();
+    bool zero = true;
+    for (size_t b = 0; b < width; ++b) zero = zero && at[b] == 0;
+    if (!zero) continue;
+    const sats::TypeKind kind = schema_.column_type(col).kind();
+    const bool is_signed = kind == sats::TypeKind::kI8 || kind == sats::TypeKind::kI16 ||
+                           kind == sats::TypeKind::kI32 || kind == sats::TypeKind::kI64 ||
+                           kind == sats::TypeKind::kI128 || kind == sats::TypeKind::kI256;
+    const int value_bits = static_cast<int>(std::min<size_t>(width, 8) * 8) - (is_signed ? 1 : 0);
+    const uint64_t max = value_bits >= 64 ? UINT64_MAX : (uint64_t{1} << value_bits) - 1;
+    const uint64_t value = sequence_next_[i];
+    if (value > max) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "sequence of column '" + schema_.column_name(col) + "' in table '" +
+                        schema_.name + "' is exhausted (next value " + std::to_string(value) +
+                        " does not fit " + schema_.column_type(col).ToString() + ")");
+    }
+    sequence_next_[i] = value + 1;
+    std::memset(at, 0, width);
+    std::memcpy(at, &value, std::min<size_t>(width, 8));
+  }
+  return Status::Ok();
+}
+
+uint64_t Table::NextSequenceValue(uint16_t column) const {
+  for (size_t i = 0; i < schema_.sequences.size(); ++i) {
+    if (schema_.sequences[i] == column) return sequence_next_[i];
+  }
+  STDB_ASSERT_MSG(false, "not a sequence column");
+  return 0;
+}
+
+std::optional<RowId> Table::FindRowImpl(ByteView row) const {
+  if (row_set_) return row_set_->Find(row);
+  const Index& ix = *indexes_[*identity_index_];
+  KeyColumns k;
+  ix.spec().SliceRow(row, k);
+  auto id = ix.FindEqual(k);
+  if (!id) return std::nullopt;
+  const ByteView have = rows_.Get(*id);
+  if (have.size() != row.size() || std::memcmp(have.data(), row.data(), row.size()) != 0) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+Result<Table::InsertOutcome> Table::Insert(Bytes row, bool apply_sequences) {
   if (Status s = sats::ValidateBsatn(schema_.row_type, row); !s.ok()) {
     return DecodeError("invalid row for table '" + schema_.name + "': " + s.message());
   }
-  if (auto existing = FindRow(row)) return InsertOutcome{*existing, false};
-  if (schema_.primary_key) {
-    if (pk_index_.contains(Key(PrimaryKeyOf(row)))) {
+  if (apply_sequences) {
+    if (Status s = ApplySequences(row); !s.ok()) return s;
+  }
+  if (auto existing = FindRowImpl(row)) return InsertOutcome{*existing, false};
+  for (const auto& ix : indexes_) {
+    if (!ix->schema().unique) continue;
+    KeyColumns k;
+    ix->spec().SliceRow(row, k);
+    if (ix->FindEqual(k)) {
+      std::string cols;
+      for (uint16_t c : ix->schema().columns) {
+        cols += (cols.empty() ? "'" : ", '") + schema_.column_name(c) + "'";
+      }
       return Status(ErrorCode::kUniqueViolation,
-                    "duplicate primary key in table '" + schema_.name + "' (column '" +
-                        schema_.column_name(*schema_.primary_key) + "')");
+                    "duplicate key in unique index '" + ix->schema().name + "' of table '" +
+                        schema_.name + "' (column" +
+                        (ix->schema().columns.size() > 1 ? "s " : " ") + cols + ")");
     }
   }
-  RowId id;
-  if (!free_.empty()) {
-    id = free_.back();
-    free_.pop_back();
-  } else {
-    id = slots_.size();
-    slots_.emplace_back();
-  }
-  slots_[id].row = std::move(row);
-  slots_[id].live = true;
-  Index(id);
+  const RowId id = rows_.Add(row);
+  IndexRow(id);
   return InsertOutcome{id, true};
 }
 
-void Table::Index(RowId id) {
-  const ByteView row(slots_[id].row);
-  const bool fresh = row_index_.emplace(Key(row), id).second;
-  STDB_ASSERT(fresh);
-  if (schema_.primary_key) {
-    const bool pk_fresh = pk_index_.emplace(Key(PrimaryKeyOf(row)), id).second;
-    STDB_ASSERT(pk_fresh);
-  }
-  ++live_count_;
+void Table::IndexRow(RowId id) {
+  for (const auto& ix : indexes_) ix->Insert(id);
+  if (row_set_) row_set_->Insert(id);
 }
 
 void Table::Restore(RowId id, Bytes row) {
-  STDB_ASSERT(id < slots_.size() && !slots_[id].live);
-  // The slot is on the free list (it was freed by the Remove being undone, and undo
-  // runs in reverse order, so nothing after it still holds the slot).
-  // Search from the back: the slot was freed recently, so it is near the end.
-  auto it = std::find(free_.rbegin(), free_.rend(), id);
-  STDB_ASSERT(it != free_.rend());
-  free_.erase(std::next(it).base());
-  slots_[id].row = std::move(row);
-  slots_[id].live = true;
-  Index(id);
+  rows_.AddAt(id, row);
+  IndexRow(id);
 }
 
 Bytes Table::Remove(RowId id) {
   STDB_ASSERT(IsLive(id));
-  Slot& slot = slots_[id];
-  const ByteView row(slot.row);
-  if (schema_.primary_key) pk_index_.erase(Key(PrimaryKeyOf(row)));
-  row_index_.erase(Key(row));
-  slot.live = false;
-  --live_count_;
-  free_.push_back(id);
-  return std::move(slot.row);
+  for (const auto& ix : indexes_) ix->Erase(id);
+  if (row_set_) row_set_->Erase(id);
+  const ByteView row = rows_.Get(id);
+  Bytes out(row.begin(), row.end());
+  rows_.Remove(id);
+  return out;
 }
 
-ByteView Table::Get(RowId id) const {
-  STDB_ASSERT(IsLive(id));
-  return slots_[id].row;
-}
+ByteView Table::Get(RowId id) const { return rows_.Get(id); }
 
 std::optional<RowId> Table::FindByPrimaryKey(ByteView key) const {
-  auto it = pk_index_.find(Key(key));
-  if (it == pk_index_.end()) return std::nullopt;
-  return it->second;
+  return FindUnique(schema_.primary_index(), key);
 }
 
-std::optional<RowId> Table::FindRow(ByteView row) const {
-  auto it = row_index_.find(Key(row));
-  if (it == row_index_.end()) return std::nullopt;
-  return it->second;
+std::optional<RowId> Table::FindRow(ByteView row) const { return FindRowImpl(row); }
+
+Bytes Table::KeyOf(IndexId index, ByteView row) const {
+  Bytes out;
+  indexes_.at(index)->spec().AppendKey(row, out);
+  return out;
+}
+
+std::optional<RowId> Table::FindUnique(IndexId index, ByteView key) const {
+  const Index& ix = *indexes_.at(index);
+  STDB_ASSERT(ix.schema().unique);
+  KeyColumns k;
+  if (!ix.spec().SliceKey(key, ix.spec().column_count(), k)) return std::nullopt;
+  return ix.FindEqual(k);
+}
+
+Result<std::vector<RowId>> Table::ScanIndex(IndexId index, const IndexRange& range) const {
+  std::vector<RowId> out;
+  if (Status s = indexes_.at(index)->Scan(range, out); !s.ok()) return s;
+  return out;
 }
 
 std::vector<RowId> Table::LiveIds() const {
   std::vector<RowId> ids;
-  ids.reserve(live_count_);
+  ids.reserve(size());
   ForEach([&](RowId id, ByteView) { ids.push_back(id); });
   return ids;
 }

@@ -1,20 +1,18 @@
-// Table: the rows of one relation in memory.
+// Table: the rows of one relation in memory, with its indexes and sequences.
 //
-// Rows are stored as their BSATN bytes: that is the form reducers hand us, the form
-// subscribers receive and the form the commit log writes, so a row is encoded once and
-// never converted on the hot path.
+// Rows are stored as their BSATN bytes (RowStore): that is the form reducers hand us,
+// subscribers receive and the commit log writes, so a row is encoded once and never
+// converted on the hot path. Indexes hold RowIds and read keys from the rows.
 //
 // Thread safety: a Table is owned by its database's worker thread; nothing else touches it.
 //
 // Invariants:
 //   - every live row is a valid BSATN value of schema().row_type;
 //   - no two live rows are byte-equal (tables are sets, as in SpacetimeDB);
-//   - with a primary key, no two live rows have byte-equal key columns;
-//   - row_index_ and pk_index_ map exactly the live rows; their string_view keys point
-//     into the row's own heap buffer, which does not move while the row is live.
+//   - no two live rows have equal keys in a unique index (the primary key included);
+//   - every index holds exactly the live rows.
 #pragma once
 
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -22,21 +20,26 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "store/index.h"
 #include "store/index_range.h"
+#include "store/row_store.h"
 #include "store/schema.h"
 
 namespace stdb::store {
 
-using RowId = uint64_t;
-
 class Table {
  public:
+  // Completes the schema's indexes (NormaliseIndexes with no extra constraints) if the
+  // primary key is not backed by one yet. REQUIRES: a valid schema (module validation).
   explicit Table(TableSchema schema);
+  ~Table();
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
   const TableSchema& schema() const { return schema_; }
-  size_t size() const { return live_count_; }
+  size_t size() const { return rows_.live(); }
+  // Bytes held by rows and indexes (for memory accounting and benchmarks).
+  size_t BytesUsed() const;
 
   struct InsertOutcome {
     RowId id;
@@ -47,7 +50,8 @@ class Table {
   // kDecode if it is not a valid row of the schema and with kUniqueViolation if another
   // row has the same key in a unique index (the message names the table and the index);
   // the table is unchanged on failure (a sequence value may have been used up).
-  Result<InsertOutcome> Insert(Bytes row);
+  // `apply_sequences` = false stores the row as given (updates).
+  Result<InsertOutcome> Insert(Bytes row, bool apply_sequences = true);
 
   // Puts `row` back into slot `id`, which must be free. Used to undo a delete exactly.
   // REQUIRES: the row was previously live at `id` and no conflicting row is live.
@@ -56,7 +60,7 @@ class Table {
   // Removes the live row `id` and returns its bytes. REQUIRES: IsLive(id).
   Bytes Remove(RowId id);
 
-  bool IsLive(RowId id) const { return id < slots_.size() && slots_[id].live; }
+  bool IsLive(RowId id) const { return rows_.IsLive(id); }
   // The bytes of live row `id`. REQUIRES: IsLive(id). Valid until the row is removed.
   ByteView Get(RowId id) const;
 
@@ -84,8 +88,9 @@ class Table {
   // Calls f(RowId, ByteView) for every live row, in slot order.
   template <typename F>
   void ForEach(F&& f) const {
-    for (RowId id = 0; id < slots_.size(); ++id) {
-      if (slots_[id].live) f(id, ByteView(slots_[id].row));
+    const size_t n = rows_.capacity();
+    for (RowId id = 0; id < n; ++id) {
+      if (rows_.IsLive(id)) f(id, rows_.Get(id));
     }
   }
   // Ids of all live rows, in slot order (a snapshot for scans that may mutate).
@@ -95,19 +100,19 @@ class Table {
   ByteView PrimaryKeyOf(ByteView row) const;
 
  private:
-  struct Slot {
-    Bytes row;
-    bool live = false;
-  };
-  static std::string_view Key(ByteView b) { return AsStringView(b); }
-  void Index(RowId id);
+  class RowSet;
+  // The live row byte-equal to `row`, given its key columns in identity_index_.
+  std::optional<RowId> FindRowImpl(ByteView row) const;
+  Status ApplySequences(Bytes& row);
+  void IndexRow(RowId id);
 
   TableSchema schema_;
-  std::vector<Slot> slots_;
-  std::vector<RowId> free_;
-  size_t live_count_ = 0;
-  boost::unordered_flat_map<std::string_view, RowId> row_index_;
-  boost::unordered_flat_map<std::string_view, RowId> pk_index_;
+  RowStore rows_;
+  std::vector<std::unique_ptr<Index>> indexes_;
+  // A unique index used to find byte-equal rows; without one, row_set_ does that.
+  std::optional<IndexId> identity_index_;
+  std::unique_ptr<RowSet> row_set_;
+  std::vector<uint64_t> sequence_next_;  // parallel to schema_.sequences
 };
 
 }  // namespace stdb::store

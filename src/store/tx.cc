@@ -97,6 +97,12 @@ Result<RowId> Transaction::Insert(TableId table_id, Bytes row) {
   return outcome.id;
 }
 
+void Transaction::RemoveAndRecord(Table& table, TableId table_id, RowId id) {
+  Bytes removed = table.Remove(id);
+  RecordDelete(table_id, removed);
+  undo_.push_back(UndoEntry{table_id, id, std::move(removed)});
+}
+
 Result<bool> Transaction::DeleteByPrimaryKey(TableId table_id, ByteView key) {
   STDB_ASSERT(!done_);
   STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
@@ -105,9 +111,7 @@ Result<bool> Transaction::DeleteByPrimaryKey(TableId table_id, ByteView key) {
   }
   auto id = table->FindByPrimaryKey(key);
   if (!id) return false;
-  Bytes removed = table->Remove(*id);
-  RecordDelete(table_id, removed);
-  undo_.push_back(UndoEntry{table_id, *id, std::move(removed)});
+  RemoveAndRecord(*table, table_id, *id);
   return true;
 }
 
@@ -116,43 +120,71 @@ Result<bool> Transaction::DeleteRow(TableId table_id, ByteView row) {
   STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
   auto id = table->FindRow(row);
   if (!id) return false;
-  Bytes removed = table->Remove(*id);
-  RecordDelete(table_id, removed);
-  undo_.push_back(UndoEntry{table_id, *id, std::move(removed)});
+  RemoveAndRecord(*table, table_id, *id);
   return true;
+}
+
+void Transaction::DeleteById(TableId table_id, RowId row) {
+  STDB_ASSERT(!done_);
+  RemoveAndRecord(store_.table(table_id), table_id, row);
+}
+
+Result<uint64_t> Transaction::DeleteByIndexRange(TableId table_id, IndexId index,
+                                                 const IndexRange& range) {
+  STDB_ASSERT(!done_);
+  STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  if (index >= table->index_count()) {
+    return InvalidArgument("table '" + table->schema().name + "' has no index " +
+                           std::to_string(index));
+  }
+  STDB_ASSIGN_OR_RETURN(std::vector<RowId> ids, table->ScanIndex(index, range));
+  for (RowId id : ids) RemoveAndRecord(*table, table_id, id);
+  return ids.size();
 }
 
 Status Transaction::UpdateByPrimaryKey(TableId table_id, Bytes row) {
   STDB_ASSERT(!done_);
   STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  if (!table->schema().primary_key) {
+    return InvalidArgument("table '" + table->schema().name + "' has no primary key to update by");
+  }
+  return UpdateByIndex(table_id, table->schema().primary_index(), std::move(row)).status();
+}
+
+Result<RowId> Transaction::UpdateByIndex(TableId table_id, IndexId index, Bytes row) {
+  STDB_ASSERT(!done_);
+  STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
   const TableSchema& schema = table->schema();
-  if (!schema.primary_key) {
-    return InvalidArgument("table '" + schema.name + "' has no primary key to update by");
+  if (index >= table->index_count() || !schema.indexes[index].unique) {
+    return InvalidArgument("table '" + schema.name + "' has no unique index " +
+                           std::to_string(index) + " to update by");
   }
   if (Status s = sats::ValidateBsatn(schema.row_type, row); !s.ok()) {
     return DecodeError("invalid row for table '" + schema.name + "': " + s.message());
   }
-  const ByteView key = table->PrimaryKeyOf(row);
-  auto old_id = table->FindByPrimaryKey(key);
+  auto old_id = table->FindUnique(index, table->KeyOf(index, row));
   if (!old_id) {
-    return NotFound("no row in table '" + schema.name + "' with that primary key to update");
+    return NotFound("no row in table '" + schema.name + "' with that key in index '" +
+                    schema.indexes[index].name + "' to update");
   }
-  if (table->Get(*old_id).size() == row.size() &&
-      std::equal(row.begin(), row.end(), table->Get(*old_id).begin())) {
-    return Status::Ok();  // unchanged
+  const ByteView old_row = table->Get(*old_id);
+  if (old_row.size() == row.size() && std::equal(row.begin(), row.end(), old_row.begin())) {
+    return *old_id;  // unchanged
   }
   Bytes removed = table->Remove(*old_id);
-  auto inserted = table->Insert(std::move(row));
-  if (!inserted.ok()) {
-    // Cannot happen for a valid row whose key was just freed, but keep the table whole.
+  auto inserted = table->Insert(std::move(row), /*apply_sequences=*/false);
+  if (!inserted.ok() || !inserted->inserted) {
+    // A conflict in another unique index (or a byte-equal row, impossible with a unique
+    // key that was just freed): put the old row back so the table is as it was.
     table->Restore(*old_id, std::move(removed));
-    return inserted.status();
+    if (!inserted.ok()) return inserted.status();
+    return inserted->id;
   }
   RecordDelete(table_id, removed);
   undo_.push_back(UndoEntry{table_id, *old_id, std::move(removed)});
   undo_.push_back(UndoEntry{table_id, inserted->id, std::nullopt});
   RecordInsert(table_id, table->Get(inserted->id));
-  return Status::Ok();
+  return inserted->id;
 }
 
 TxDelta Transaction::Commit() {

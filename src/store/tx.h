@@ -92,6 +92,7 @@ class Transaction {
   DeltaBuilder& DeltaFor(TableId table);
   void RecordInsert(TableId table, ByteView row);
   void RecordDelete(TableId table, const Bytes& row);
+  void RemoveAndRecord(Table& table, TableId table_id, RowId id);
 
   Store& store_;
   std::vector<UndoEntry> undo_;
