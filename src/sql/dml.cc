@@ -12,7 +12,7 @@ namespace {
 // The BSATN of `lit` as a value of column `column` of `schema`.
 Result<Bytes> EncodeLiteral(const store::TableSchema& schema, size_t column, const Literal& lit) {
   const sats::AlgebraicType& type = schema.column_type(column);
-  auto value = LiteralToValue(lit, type);
+  auto value = LiteralToValue(lit, type, LiteralUse::kStore);
   if (!value.ok()) {
     return TypeMismatch("column '" + schema.column_name(column) + "': " + value.status().message());
   }
@@ -65,8 +65,10 @@ Result<uint64_t> Insert(const InsertStatement& stmt, store::Transaction& tx) {
       STDB_ASSIGN_OR_RETURN(Bytes v, EncodeLiteral(schema, c, lit));
       row.insert(row.end(), v.begin(), v.end());
     }
+    // A row equal to one already present is no change (tables are sets): not counted.
+    const bool present = tx.store().table(*table_id).FindRow(row).has_value();
     STDB_RETURN_IF_ERROR(tx.Insert(*table_id, std::move(row)).status());
-    ++inserted;
+    if (!present) ++inserted;
   }
   return inserted;
 }

@@ -485,11 +485,25 @@ class Parser {
     if (Peek().kind == Tok::kDot) {
       Advance();
       ref.table = std::move(first);
+      // After a qualifier a keyword cannot start a clause, so it is a column name.
+      if (Peek().kind == Tok::kIdent) {
+        ref.column = Peek().text;
+        Advance();
+        return ref;
+      }
       STDB_ASSIGN_OR_RETURN(ref.column, Identifier("column name"));
     } else {
       ref.column = std::move(first);
     }
     return ref;
+  }
+
+  // After `*` or `t.*`: nothing else may be selected.
+  Status OnlyItem() const {
+    if (Peek().kind == Tok::kComma) {
+      return NotSupported("* or t.* must be the only item in the select list");
+    }
+    return Status::Ok();
   }
 
   // COUNT(*) [[AS] alias]; the caller saw COUNT followed by '('.
@@ -513,7 +527,7 @@ class Parser {
     if (Peek().kind == Tok::kStar) {
       Advance();
       stmt.star = true;
-      return Status::Ok();
+      return OnlyItem();
     }
     // t.*
     if ((Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuotedIdent) &&
@@ -523,7 +537,7 @@ class Parser {
       Advance();
       stmt.star = true;
       stmt.star_qualifier = std::move(q);
-      return Status::Ok();
+      return OnlyItem();
     }
     if (KeywordIs(Peek(), "COUNT") && Peek(1).kind == Tok::kLParen) return CountStar(stmt);
     while (true) {

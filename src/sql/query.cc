@@ -13,13 +13,10 @@ using sats::AlgebraicType;
 using sats::AlgebraicValue;
 using sats::TypeKind;
 
-Status LiteralMismatch(const Literal& lit, const AlgebraicType& type, const std::string& why) {
-  static const char* kKinds[] = {"integer", "float", "string", "hex", "bool"};
-  return TypeMismatch(
-      "cannot compare " + type.ToString() + " with " + kKinds[static_cast<int>(lit.kind)] +
-      " literal '" +
-      (lit.kind == Literal::Kind::kBool ? (lit.bool_value ? "true" : "false") : lit.text) + "'" +
-      (why.empty() ? "" : ": " + why));
+// Why a literal does not fit a type; LiteralToValue adds what was being done with which
+// literal and type.
+Status LiteralMismatch(const Literal&, const AlgebraicType&, const std::string& why) {
+  return TypeMismatch(why);
 }
 
 template <typename T>
@@ -146,7 +143,9 @@ Result<AlgebraicValue> HexLiteral(const Literal& lit, const AlgebraicType& type)
 
 }  // namespace
 
-Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& type) {
+namespace {
+
+Result<AlgebraicValue> ConvertLiteral(const Literal& lit, const AlgebraicType& type) {
   switch (lit.kind) {
     case Literal::Kind::kBool:
       if (type.kind() != TypeKind::kBool) return LiteralMismatch(lit, type, "");
@@ -179,6 +178,24 @@ Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& t
       return HexLiteral(lit, type);
   }
   return LiteralMismatch(lit, type, "");
+}
+
+}  // namespace
+
+Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& type,
+                                      LiteralUse use) {
+  auto v = ConvertLiteral(lit, type);
+  if (v.ok()) return v;
+  static const char* kKinds[] = {"integer", "float", "string", "hex", "bool"};
+  const std::string literal =
+      std::string(kKinds[static_cast<int>(lit.kind)]) + " literal " +
+      (lit.kind == Literal::Kind::kString ? LiteralText(lit) : "'" + LiteralText(lit) + "'");
+  const std::string& why = v.status().message();
+  return TypeMismatch(
+      (use == LiteralUse::kCompare
+           ? "cannot compare " + type.ToString() + " with " + literal
+           : "cannot store " + literal + " in a column of type " + type.ToString()) +
+      (why.empty() ? "" : ": " + why));
 }
 
 bool Predicate::CompareSlice(ByteView slice) const {

@@ -95,8 +95,13 @@ Result<BoundQuery> Bind(const SelectStatement& stmt, const store::Store& store);
 // must have an index. kUnsupported (with a message naming the rule) otherwise.
 Result<BoundQuery> BindSubscription(const SelectStatement& stmt, const store::Store& store);
 
-// Converts a literal to a value of `type`, or explains why it cannot.
-Result<sats::AlgebraicValue> LiteralToValue(const Literal& lit, const sats::AlgebraicType& type);
+// What a literal is converted for; it words the error message.
+enum class LiteralUse { kCompare, kStore };
+
+// Converts a literal to a value of `type`, or explains why it cannot (kTypeMismatch naming
+// the type and the literal, e.g. "cannot compare I32 with string literal 'x'").
+Result<sats::AlgebraicValue> LiteralToValue(const Literal& lit, const sats::AlgebraicType& type,
+                                            LiteralUse use = LiteralUse::kCompare);
 
 // Runs the query; returns result rows as BSATN products of query.result_type. With a
 // join: one row per matching pair, the other side found through join->other_index.
