@@ -4,8 +4,9 @@
 
 #include "base/log.h"
 #include "base/random.h"
+#include "sql/dml.h"
 #include "sql/parser.h"
-#include "sql/query.h"
+#include "sql/plan.h"
 
 namespace stdb::db {
 
@@ -86,16 +87,15 @@ Status Database::Connect(ClientId client, Caller caller, std::string token,
 }
 
 void Database::Disconnect(ClientId client) {
-  queue_
-      .PushUnbounded([this, client] {
-        auto it = clients_.find(client);
-        if (it == clients_.end()) return;  // never connected (client_connected refused it)
-        const Caller caller = it->second.caller;
-        subscriptions_.RemoveClient(client);
-        clients_.erase(it);
-        Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
-        if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
-      });
+  queue_.PushUnbounded([this, client] {
+    auto it = clients_.find(client);
+    if (it == clients_.end()) return;  // never connected (client_connected refused it)
+    const Caller caller = it->second.caller;
+    subscriptions_.RemoveClient(client);
+    clients_.erase(it);
+    Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
+    if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
+  });
 }
 
 Status Database::HandleMessage(ClientId client, protocol::ClientMessage message) {
@@ -131,8 +131,8 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
                                done = std::move(done)] {
     auto id = host_->def().FindReducer(reducer);
     if (!id) {
-      done(CallOutcome{NotFound("no such reducer '" + reducer + "' in database '" +
-                                options_.name + "'")});
+      done(CallOutcome{
+          NotFound("no such reducer '" + reducer + "' in database '" + options_.name + "'")});
       return;
     }
     if (host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
@@ -196,8 +196,14 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
     tx.Rollback();
     return s;
   }
+  CommitAndFanOut(tx, calling_client, caller_update);
+  return Status::Ok();
+}
+
+void Database::CommitAndFanOut(store::Transaction& tx, std::optional<ClientId> calling_client,
+                               protocol::TransactionUpdate* caller_update) {
   const store::TxDelta delta = tx.Commit();
-  if (delta.empty()) return Status::Ok();
+  if (delta.empty()) return;
   for (auto& update : subscriptions_.OnCommit(delta)) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
@@ -205,14 +211,14 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
     }
     Send(update.client, protocol::TransactionUpdate{std::move(update.query_sets)});
   }
-  return Status::Ok();
 }
 
 void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {
   const bool owner = clients_.at(client).caller.identity == options_.owner;
   auto rows = subscriptions_.Subscribe(client, m.query_set_id, m.queries, store_, owner);
   if (!rows.ok()) {
-    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    Send(client,
+         protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
   Send(client, protocol::SubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
@@ -222,7 +228,8 @@ void Database::OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m) {
   const bool dropped = m.flags == protocol::UnsubscribeFlags::kSendDroppedRows;
   auto rows = subscriptions_.Unsubscribe(client, m.query_set_id, dropped, store_);
   if (!rows.ok()) {
-    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    Send(client,
+         protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
   Send(client, protocol::UnsubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
@@ -278,16 +285,37 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
   const bool owner = caller.identity == options_.owner;
   for (std::string_view stmt_text : sql::SplitStatements(text)) {
     const auto start = std::chrono::steady_clock::now();
-    STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseSelect(stmt_text));
-    STDB_ASSIGN_OR_RETURN(auto bound, sql::Bind(stmt, store_));
-    if (!owner && !store_.table(bound.table_id).schema().is_public) {
-      return Status(ErrorCode::kPermissionDenied,
-                    "table '" + bound.table_name + "' is private to the database owner");
-    }
+    STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseStatement(stmt_text));
     SqlResult r;
-    r.table = bound.table_name;
-    r.rows = sql::Execute(bound, store_);
-    r.schema = bound.result_type;
+    if (const auto* select = std::get_if<sql::SelectStatement>(&stmt)) {
+      STDB_ASSIGN_OR_RETURN(auto plan, sql::PlanSelect(*select, store_));
+      for (const auto& source : plan.sources) {
+        if (!owner && !store_.table(source.table_id).schema().is_public) {
+          return Status(ErrorCode::kPermissionDenied,
+                        "table '" + source.table_name + "' is private to the database owner");
+        }
+      }
+      STDB_ASSIGN_OR_RETURN(r.rows, sql::ExecuteSelect(plan, store_));
+      r.table = plan.table_name;
+      r.schema = plan.result_type;
+    } else {
+      if (!owner) {
+        return Status(ErrorCode::kPermissionDenied,
+                      "only the database owner may modify tables with SQL");
+      }
+      // Each statement is its own transaction, committed and fanned out to subscribers
+      // like a reducer's; a failed one changes nothing (earlier statements stay done).
+      store::Transaction tx(store_);
+      auto affected = sql::ExecuteDml(stmt, tx);
+      if (!affected.ok()) {
+        tx.Rollback();
+        return affected.status();
+      }
+      CommitAndFanOut(tx, std::nullopt, nullptr);
+      r.table = std::visit([](const auto& s) { return s.table; }, stmt);
+      r.schema = sats::AlgebraicType::Product({});
+      r.rows_affected = *affected;
+    }
     r.duration_micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
@@ -307,16 +335,17 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
       auto it = std::find_if(new_def.tables.begin(), new_def.tables.end(),
                              [&](const module::TableDef& t) { return t.name == old_t.name; });
       if (it == new_def.tables.end()) {
-        return InvalidArgument("incompatible module update: table '" + old_t.name +
-                               "' would be removed; publish with --delete-data to clear the database");
+        return InvalidArgument(
+            "incompatible module update: table '" + old_t.name +
+            "' would be removed; publish with --delete-data to clear the database");
       }
       if (!(it->row_type == old_t.row_type) || it->primary_key != old_t.primary_key ||
           it->is_public != old_t.is_public) {
         return InvalidArgument("incompatible module update: table '" + old_t.name +
                                "' changed; publish with --delete-data to clear the database");
       }
-      same_tables = same_tables && (it - new_def.tables.begin()) ==
-                                       (&old_t - old_def.tables.data());
+      same_tables =
+          same_tables && (it - new_def.tables.begin()) == (&old_t - old_def.tables.data());
     }
   }
   store::Store next(new_def.TableSchemas());

@@ -63,6 +63,8 @@ struct SqlResult {
   sats::AlgebraicType schema;  // Product of the result columns
   std::vector<Bytes> rows;     // BSATN rows of `schema`
   int64_t duration_micros = 0;
+  // INSERT / UPDATE / DELETE: rows inserted, or matched by the WHERE (0 for SELECT).
+  uint64_t rows_affected = 0;
 };
 
 // Bounded: requests waiting for the worker. Beyond this, new requests are refused
@@ -73,8 +75,8 @@ class Database {
  public:
   struct Options {
     std::string name;
-    U256 identity;         // the database's own identity (module identity)
-    U256 owner;            // may see private tables; changed only on the worker thread
+    U256 identity;  // the database's own identity (module identity)
+    U256 owner;     // may see private tables; changed only on the worker thread
     const Clock* clock = &SystemClock::Get();
   };
 
@@ -113,7 +115,8 @@ class Database {
   // Calls a reducer for an HTTP request. `args` is the BSATN of its parameters.
   Status CallReducer(Caller caller, std::string reducer, Bytes args,
                      std::function<void(CallOutcome)> done);
-  // Runs SQL text (';'-separated SELECT statements) for an HTTP request.
+  // Runs SQL text (';'-separated statements; docs/sql.md) for an HTTP request.
+  // INSERT / UPDATE / DELETE are for the owner only; each is its own transaction.
   Status Sql(Caller caller, std::string text,
              std::function<void(Result<std::vector<SqlResult>>)> done);
   // Replaces the module. `clear` drops all data first (and runs init again); without it
@@ -143,6 +146,10 @@ class Database {
   Status RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
                     std::optional<ClientId> calling_client, int64_t& timestamp_micros,
                     protocol::TransactionUpdate* caller_update);
+  // Commits `tx` and sends its changes to subscribers; `calling_client`'s own update goes
+  // to `caller_update` (if given) instead of a TransactionUpdate message.
+  void CommitAndFanOut(store::Transaction& tx, std::optional<ClientId> calling_client,
+                       protocol::TransactionUpdate* caller_update);
   void Send(ClientId client, const protocol::ServerMessage& message);
   void OnSubscribe(ClientId client, const protocol::Subscribe& m);
   void OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m);

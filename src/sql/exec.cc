@@ -143,7 +143,8 @@ class Executor {
     if (it == hash->end()) return Status::Ok();
     for (store::RowId id : it->second) {
       if (Done()) break;
-      // Hashed rows were examined and filtered when the table was built.
+      // Hashed rows were filtered when the table was built; each match is still work.
+      STDB_RETURN_IF_ERROR(Examine());
       rows_[level] = table.Get(id);
       STDB_RETURN_IF_ERROR(Extend(level + 1));
     }

@@ -100,7 +100,8 @@ Result<SelectPlan> PlanSelectWhere(const SelectStatement& stmt, const Expr* wher
                                    const store::Store& store);
 
 struct ExecStats {
-  uint64_t rows_examined = 0;  // rows read from tables: scanned, looked up, or hashed
+  // Rows read from tables: scanned, looked up, hashed, and matched in a hash table.
+  uint64_t rows_examined = 0;
 };
 
 // Runs `plan`; returns the result rows as BSATN products of plan.result_type. `stats`,
