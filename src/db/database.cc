@@ -87,15 +87,16 @@ Status Database::Connect(ClientId client, Caller caller, std::string token,
 }
 
 void Database::Disconnect(ClientId client) {
-  queue_.PushUnbounded([this, client] {
-    auto it = clients_.find(client);
-    if (it == clients_.end()) return;  // never connected (client_connected refused it)
-    const Caller caller = it->second.caller;
-    subscriptions_.RemoveClient(client);
-    clients_.erase(it);
-    Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
-    if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
-  });
+  queue_
+      .PushUnbounded([this, client] {
+        auto it = clients_.find(client);
+        if (it == clients_.end()) return;  // never connected (client_connected refused it)
+        const Caller caller = it->second.caller;
+        subscriptions_.RemoveClient(client);
+        clients_.erase(it);
+        Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
+        if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
+      });
 }
 
 Status Database::HandleMessage(ClientId client, protocol::ClientMessage message) {
@@ -131,8 +132,8 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
                                done = std::move(done)] {
     auto id = host_->def().FindReducer(reducer);
     if (!id) {
-      done(CallOutcome{
-          NotFound("no such reducer '" + reducer + "' in database '" + options_.name + "'")});
+      done(CallOutcome{NotFound("no such reducer '" + reducer + "' in database '" +
+                                options_.name + "'")});
       return;
     }
     if (host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
@@ -217,8 +218,7 @@ void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {
   const bool owner = clients_.at(client).caller.identity == options_.owner;
   auto rows = subscriptions_.Subscribe(client, m.query_set_id, m.queries, store_, owner);
   if (!rows.ok()) {
-    Send(client,
-         protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
   Send(client, protocol::SubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
@@ -228,8 +228,7 @@ void Database::OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m) {
   const bool dropped = m.flags == protocol::UnsubscribeFlags::kSendDroppedRows;
   auto rows = subscriptions_.Unsubscribe(client, m.query_set_id, dropped, store_);
   if (!rows.ok()) {
-    Send(client,
-         protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
   Send(client, protocol::UnsubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
@@ -335,17 +334,16 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
       auto it = std::find_if(new_def.tables.begin(), new_def.tables.end(),
                              [&](const module::TableDef& t) { return t.name == old_t.name; });
       if (it == new_def.tables.end()) {
-        return InvalidArgument(
-            "incompatible module update: table '" + old_t.name +
-            "' would be removed; publish with --delete-data to clear the database");
+        return InvalidArgument("incompatible module update: table '" + old_t.name +
+                               "' would be removed; publish with --delete-data to clear the database");
       }
       if (!(it->row_type == old_t.row_type) || it->primary_key != old_t.primary_key ||
           it->is_public != old_t.is_public) {
         return InvalidArgument("incompatible module update: table '" + old_t.name +
                                "' changed; publish with --delete-data to clear the database");
       }
-      same_tables =
-          same_tables && (it - new_def.tables.begin()) == (&old_t - old_def.tables.data());
+      same_tables = same_tables && (it - new_def.tables.begin()) ==
+                                       (&old_t - old_def.tables.data());
     }
   }
   store::Store next(new_def.TableSchemas());

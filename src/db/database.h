@@ -75,8 +75,8 @@ class Database {
  public:
   struct Options {
     std::string name;
-    U256 identity;  // the database's own identity (module identity)
-    U256 owner;     // may see private tables; changed only on the worker thread
+    U256 identity;         // the database's own identity (module identity)
+    U256 owner;            // may see private tables; changed only on the worker thread
     const Clock* clock = &SystemClock::Get();
   };
 
