@@ -5,8 +5,9 @@
 
 #include "base/log.h"
 #include "base/random.h"
+#include "sql/dml.h"
 #include "sql/parser.h"
-#include "sql/query.h"
+#include "sql/plan.h"
 
 namespace stdb::db {
 
@@ -389,16 +390,37 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
   const bool owner = caller.identity == options_.owner;
   for (std::string_view stmt_text : sql::SplitStatements(text)) {
     const auto start = std::chrono::steady_clock::now();
-    STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseSelect(stmt_text));
-    STDB_ASSIGN_OR_RETURN(auto bound, sql::Bind(stmt, store_));
-    if (!owner && !store_.table(bound.table_id).schema().is_public) {
-      return Status(ErrorCode::kPermissionDenied,
-                    "table '" + bound.table_name + "' is private to the database owner");
-    }
+    STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseStatement(stmt_text));
     SqlResult r;
-    r.table = bound.table_name;
-    r.rows = sql::Execute(bound, store_);
-    r.schema = bound.result_type;
+    if (const auto* select = std::get_if<sql::SelectStatement>(&stmt)) {
+      STDB_ASSIGN_OR_RETURN(auto plan, sql::PlanSelect(*select, store_));
+      for (const auto& source : plan.sources) {
+        if (!owner && !store_.table(source.table_id).schema().is_public) {
+          return Status(ErrorCode::kPermissionDenied,
+                        "table '" + source.table_name + "' is private to the database owner");
+        }
+      }
+      STDB_ASSIGN_OR_RETURN(r.rows, sql::ExecuteSelect(plan, store_));
+      r.table = plan.table_name;
+      r.schema = plan.result_type;
+    } else {
+      if (!owner) {
+        return Status(ErrorCode::kPermissionDenied,
+                      "only the database owner may modify tables with SQL");
+      }
+      // Each statement is its own transaction, committed and fanned out to subscribers
+      // like a reducer's; a failed one changes nothing (earlier statements stay done).
+      store::Transaction tx(store_);
+      auto affected = sql::ExecuteDml(stmt, tx);
+      if (!affected.ok()) {
+        tx.Rollback();
+        return affected.status();
+      }
+      CommitAndPublish(tx, std::nullopt, nullptr);
+      r.table = std::visit([](const auto& s) { return s.table; }, stmt);
+      r.schema = sats::AlgebraicType::Product({});
+      r.rows_affected = *affected;
+    }
     r.duration_micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();

@@ -286,10 +286,41 @@ TEST_F(DatabaseTest, SqlRunsEveryStatementOrFailsAsAWhole) {
   EXPECT_EQ((*r)[1].rows, std::vector<Bytes>{Bytes{1}});
   auto bad = RunSql(*db_, Caller{Id(5), 0}, "SELECT * FROM user; SELECT * FROM nope");
   EXPECT_EQ(bad.status().code(), ErrorCode::kNotFound);
-  auto syntax = RunSql(*db_, Caller{Id(5), 0}, "DELETE FROM user");
+  auto syntax = RunSql(*db_, Caller{Id(5), 0}, "SELECT * FROM user ORDER BY online");
   EXPECT_EQ(syntax.status().code(), ErrorCode::kUnsupported);
   auto empty = RunSql(*db_, Caller{Id(5), 0}, " ; -- nothing");
   EXPECT_EQ(empty.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(DatabaseTest, OwnerDmlCommitsTransactionsThatSubscribersSee) {
+  // Proves the owner's INSERT / UPDATE / DELETE through /sql each commit as a transaction
+  // that reaches subscribers as a TransactionUpdate and report rows_affected, and that
+  // anyone else is refused with a message saying why.
+  auto a = Connect(1);
+  Subscribe(1, *a, 0, {"SELECT * FROM message"});
+  const std::string sender = "0x5eed" + std::string(47, '0') + "1";  // Id(1)
+  auto ins =
+      RunSql(*db_, Caller{kOwner, 0}, "INSERT INTO message VALUES (" + sender + ", 7, 'from sql')");
+  ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+  EXPECT_EQ((*ins)[0].rows_affected, 1u);
+  EXPECT_TRUE((*ins)[0].rows.empty());
+  auto inserted = a->Nth<protocol::TransactionUpdate>(2);
+  EXPECT_EQ(Inserted(inserted, "message"), std::vector<Bytes>{MessageRow(1, 7, "from sql")});
+  auto up = RunSql(*db_, Caller{kOwner, 0}, "UPDATE message SET text = 'edited' WHERE sent = 7");
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ((*up)[0].rows_affected, 1u);
+  auto updated = a->Nth<protocol::TransactionUpdate>(3);
+  EXPECT_EQ(Inserted(updated, "message"), std::vector<Bytes>{MessageRow(1, 7, "edited")});
+  auto denied = RunSql(*db_, Caller{Id(5), 0}, "DELETE FROM message");
+  EXPECT_EQ(denied.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(), "only the database owner may modify tables with SQL");
+  auto del = RunSql(*db_, Caller{kOwner, 0}, "DELETE FROM message; SELECT * FROM message");
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  EXPECT_EQ((*del)[0].rows_affected, 1u);
+  EXPECT_TRUE((*del)[1].rows.empty());
+  a->Nth<protocol::TransactionUpdate>(4);
+  Barrier(*db_);
+  EXPECT_EQ(a->count(), 5u);  // InitialConnection, SubscribeApplied, three updates
 }
 
 TEST_F(DatabaseTest, OneOffQueriesUnsubscribeAndProceduresAreAnswered) {

@@ -299,7 +299,8 @@ asio::awaitable<Response> Server::Impl::Sql(const Request& req, const Target& t,
     }
     results.push_back(Json{{"schema", sats::TypeToJson(r.schema)["Product"]},
                            {"rows", std::move(rows)},
-                           {"total_duration_micros", r.duration_micros}});
+                           {"total_duration_micros", r.duration_micros},
+                           {"rows_affected", r.rows_affected}});
   }
   Response res = JsonResponse(req, results);
   AddIdentityHeaders(res, *authed);

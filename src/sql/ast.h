@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace stdb::sql {
@@ -16,10 +17,16 @@ struct Literal {
   bool bool_value = false;
 };
 
+// The literal as it could be written back in SQL (for error messages).
+std::string LiteralText(const Literal& lit);
+
 struct ColumnRef {
   std::optional<std::string> table;  // qualifier, as written (table name or alias)
   std::string column;
 };
+
+// "t.c" or "c", as written.
+std::string ColumnRefText(const ColumnRef& ref);
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
 const char* CompareOpText(CompareOp op);
@@ -42,15 +49,49 @@ struct SelectItem {
   std::optional<std::string> alias;
 };
 
+// `[INNER] JOIN table [[AS] alias] ON left = right`.
+struct JoinClause {
+  std::string table;
+  std::optional<std::string> alias;
+  ColumnRef left;
+  ColumnRef right;
+  size_t offset = 0;  // 0-based character offset of the JOIN keyword, for messages
+};
+
 struct SelectStatement {
-  // Projection: `*`, `t.*`, or a list of columns.
+  // Projection: `*`, `t.*`, `COUNT(*)`, or a list of columns.
   bool star = false;
   std::optional<std::string> star_qualifier;  // set for `t.*`
+  bool count = false;                         // COUNT(*); the only projection when set
+  std::optional<std::string> count_alias;     // `COUNT(*) AS n`; the column is "count" otherwise
   std::vector<SelectItem> items;
   std::string table;
   std::optional<std::string> table_alias;
+  std::vector<JoinClause> joins;  // in the order written
   std::unique_ptr<Expr> where;
   std::optional<uint64_t> limit;
 };
+
+// INSERT INTO table [(columns)] VALUES (literals) [, (literals) ...]
+struct InsertStatement {
+  std::string table;
+  std::vector<std::string> columns;  // empty: every column, in table order
+  std::vector<std::vector<Literal>> rows;
+};
+
+// UPDATE table SET column = literal [, ...] [WHERE ...]
+struct UpdateStatement {
+  std::string table;
+  std::vector<std::pair<std::string, Literal>> assignments;
+  std::unique_ptr<Expr> where;
+};
+
+// DELETE FROM table [WHERE ...]
+struct DeleteStatement {
+  std::string table;
+  std::unique_ptr<Expr> where;
+};
+
+using Statement = std::variant<SelectStatement, InsertStatement, UpdateStatement, DeleteStatement>;
 
 }  // namespace stdb::sql

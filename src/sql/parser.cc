@@ -1,195 +1,34 @@
 #include "sql/parser.h"
 
 #include <cctype>
+#include <initializer_list>
+#include <limits>
 #include <string>
+
+#include "base/int256.h"
+#include "sql/lexer.h"
 
 namespace stdb::sql {
 
 const char* CompareOpText(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return "=";
-    case CompareOp::kNe: return "!=";
-    case CompareOp::kLt: return "<";
-    case CompareOp::kLe: return "<=";
-    case CompareOp::kGt: return ">";
-    case CompareOp::kGe: return ">=";
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
   }
   return "?";
 }
 
 namespace {
-
-enum class Tok {
-  kEnd,
-  kIdent,        // unquoted identifier or keyword
-  kQuotedIdent,  // "identifier"
-  kInteger,
-  kFloat,
-  kString,  // 'text'
-  kHex,     // 0xABCD or X'ABCD'
-  kStar,
-  kComma,
-  kDot,
-  kLParen,
-  kRParen,
-  kSemicolon,
-  kMinus,
-  kOp,  // comparison operator; text holds it
-};
-
-struct Token {
-  Tok kind = Tok::kEnd;
-  std::string text;
-  size_t offset = 0;  // 0-based offset in the input
-};
-
-bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-class Lexer {
- public:
-  explicit Lexer(std::string_view s) : s_(s) {}
-
-  Result<std::vector<Token>> Run() {
-    std::vector<Token> out;
-    while (true) {
-      SkipSpace();
-      if (pos_ >= s_.size()) break;
-      STDB_ASSIGN_OR_RETURN(Token t, Next());
-      out.push_back(std::move(t));
-    }
-    out.push_back(Token{Tok::kEnd, "", s_.size()});
-    return out;
-  }
-
- private:
-  void SkipSpace() {
-    while (pos_ < s_.size()) {
-      if (std::isspace(static_cast<unsigned char>(s_[pos_]))) {
-        ++pos_;
-      } else if (s_.substr(pos_, 2) == "--") {
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-      } else {
-        break;
-      }
-    }
-  }
-
-  Status Error(const std::string& what, size_t at) const {
-    return DecodeError(what + " at character " + std::to_string(at + 1));
-  }
-
-  // Reads a quoted run ending at `quote`; a doubled quote is an escaped quote.
-  Result<std::string> Quoted(char quote) {
-    const size_t start = pos_;
-    ++pos_;
-    std::string text;
-    while (true) {
-      if (pos_ >= s_.size()) return Error("unterminated quoted text", start);
-      if (s_[pos_] == quote) {
-        if (pos_ + 1 < s_.size() && s_[pos_ + 1] == quote) {
-          text.push_back(quote);
-          pos_ += 2;
-          continue;
-        }
-        ++pos_;
-        return text;
-      }
-      text.push_back(s_[pos_++]);
-    }
-  }
-
-  Result<Token> Number(size_t start) {
-    if (s_.substr(pos_, 2) == "0x" || s_.substr(pos_, 2) == "0X") {
-      pos_ += 2;
-      const size_t digits = pos_;
-      while (pos_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-      if (pos_ == digits) return Error("expected hex digits after 0x", start);
-      return Token{Tok::kHex, std::string(s_.substr(digits, pos_ - digits)), start};
-    }
-    bool is_float = false;
-    while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      is_float = true;
-      ++pos_;
-      while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      is_float = true;
-      ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      const size_t exp = pos_;
-      while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-      if (pos_ == exp) return Error("expected digits in exponent", start);
-    }
-    if (pos_ < s_.size() && IsIdentChar(s_[pos_])) return Error("malformed number", start);
-    return Token{is_float ? Tok::kFloat : Tok::kInteger,
-                 std::string(s_.substr(start, pos_ - start)), start};
-  }
-
-  Result<Token> Next() {
-    const size_t start = pos_;
-    const char c = s_[pos_];
-    if ((c == 'x' || c == 'X') && pos_ + 1 < s_.size() && s_[pos_ + 1] == '\'') {
-      ++pos_;
-      STDB_ASSIGN_OR_RETURN(std::string hex, Quoted('\''));
-      for (char h : hex) {
-        if (!std::isxdigit(static_cast<unsigned char>(h))) return Error("invalid hex literal", start);
-      }
-      return Token{Tok::kHex, hex, start};
-    }
-    if (IsIdentStart(c)) {
-      while (pos_ < s_.size() && IsIdentChar(s_[pos_])) ++pos_;
-      return Token{Tok::kIdent, std::string(s_.substr(start, pos_ - start)), start};
-    }
-    if (std::isdigit(static_cast<unsigned char>(c)) ||
-        (c == '.' && pos_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
-      return Number(start);
-    }
-    if (c == '\'') {
-      STDB_ASSIGN_OR_RETURN(std::string text, Quoted('\''));
-      return Token{Tok::kString, std::move(text), start};
-    }
-    if (c == '"') {
-      STDB_ASSIGN_OR_RETURN(std::string text, Quoted('"'));
-      if (text.empty()) return Error("empty quoted identifier", start);
-      return Token{Tok::kQuotedIdent, std::move(text), start};
-    }
-    ++pos_;
-    switch (c) {
-      case '*': return Token{Tok::kStar, "*", start};
-      case ',': return Token{Tok::kComma, ",", start};
-      case '.': return Token{Tok::kDot, ".", start};
-      case '(': return Token{Tok::kLParen, "(", start};
-      case ')': return Token{Tok::kRParen, ")", start};
-      case ';': return Token{Tok::kSemicolon, ";", start};
-      case '-': return Token{Tok::kMinus, "-", start};
-      case '=': return Token{Tok::kOp, "=", start};
-      case '<':
-        if (pos_ < s_.size() && (s_[pos_] == '=' || s_[pos_] == '>')) {
-          return Token{Tok::kOp, std::string("<") + s_[pos_++], start};
-        }
-        return Token{Tok::kOp, "<", start};
-      case '>':
-        if (pos_ < s_.size() && s_[pos_] == '=') {
-          ++pos_;
-          return Token{Tok::kOp, ">=", start};
-        }
-        return Token{Tok::kOp, ">", start};
-      case '!':
-        if (pos_ < s_.size() && s_[pos_] == '=') {
-          ++pos_;
-          return Token{Tok::kOp, "!=", start};
-        }
-        break;
-      default: break;
-    }
-    return Error(std::string("unexpected character '") + c + "'", start);
-  }
-
-  std::string_view s_;
-  size_t pos_ = 0;
-};
 
 bool KeywordIs(const Token& t, std::string_view kw) {
   if (t.kind != Tok::kIdent || t.text.size() != kw.size()) return false;
@@ -199,66 +38,53 @@ bool KeywordIs(const Token& t, std::string_view kw) {
   return true;
 }
 
-// Words that end a clause and therefore cannot be bare identifiers or aliases.
-bool IsReserved(const Token& t) {
-  for (std::string_view kw : {"SELECT", "FROM", "WHERE", "AND", "OR", "LIMIT", "AS", "JOIN",
-                              "ON", "INNER", "LEFT", "RIGHT", "ORDER", "GROUP", "BY", "NOT",
-                              "TRUE", "FALSE", "INSERT", "UPDATE", "DELETE", "SET", "VALUES"}) {
+bool KeywordIn(const Token& t, std::initializer_list<std::string_view> kws) {
+  for (std::string_view kw : kws) {
     if (KeywordIs(t, kw)) return true;
   }
   return false;
+}
+
+// Words that end a clause and therefore cannot be bare identifiers or aliases.
+bool IsReserved(const Token& t) {
+  return KeywordIn(t, {"SELECT",   "FROM",    "WHERE",  "AND",       "OR",     "LIMIT",  "AS",
+                       "JOIN",     "ON",      "INNER",  "LEFT",      "RIGHT",  "FULL",   "OUTER",
+                       "CROSS",    "NATURAL", "ORDER",  "GROUP",     "BY",     "HAVING", "NOT",
+                       "TRUE",     "FALSE",   "INSERT", "UPDATE",    "DELETE", "SET",    "VALUES",
+                       "OFFSET",   "UNION",   "NULL",   "IN",        "IS",     "LIKE",   "BETWEEN",
+                       "DISTINCT", "INTO",    "EXCEPT", "INTERSECT", "USING",  "EXISTS"});
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
 class Parser {
  public:
   explicit Parser(std::vector<Token> toks) : toks_(std::move(toks)) {}
 
-  Result<SelectStatement> Select() {
-    SelectStatement stmt;
-    if (!KeywordIs(Peek(), "SELECT")) {
-      if (KeywordIs(Peek(), "INSERT") || KeywordIs(Peek(), "UPDATE") || KeywordIs(Peek(), "DELETE")) {
-        return Unsupported(Peek().text + " statements are not supported yet; only SELECT");
-      }
-      return Expected("SELECT");
+  Result<Statement> Any() {
+    if (KeywordIs(Peek(), "SELECT")) {
+      STDB_ASSIGN_OR_RETURN(SelectStatement s, Select());
+      return Statement(std::move(s));
     }
-    Advance();
-    STDB_RETURN_IF_ERROR(Projection(stmt));
-    if (!KeywordIs(Peek(), "FROM")) return Expected("FROM");
-    Advance();
-    STDB_ASSIGN_OR_RETURN(stmt.table, Identifier("table name"));
-    if (KeywordIs(Peek(), "AS")) {
-      Advance();
-      STDB_ASSIGN_OR_RETURN(stmt.table_alias, Identifier("alias"));
-    } else if (Peek().kind == Tok::kQuotedIdent || (Peek().kind == Tok::kIdent && !IsReserved(Peek()))) {
-      STDB_ASSIGN_OR_RETURN(stmt.table_alias, Identifier("alias"));
+    if (KeywordIs(Peek(), "INSERT")) {
+      STDB_ASSIGN_OR_RETURN(InsertStatement s, Insert());
+      return Statement(std::move(s));
     }
-    if (KeywordIs(Peek(), "JOIN") || KeywordIs(Peek(), "INNER") || KeywordIs(Peek(), "LEFT") ||
-        KeywordIs(Peek(), "RIGHT") || Peek().kind == Tok::kComma) {
-      return Unsupported("joins are not supported yet (at character " +
-                         std::to_string(Peek().offset + 1) + ")");
+    if (KeywordIs(Peek(), "UPDATE")) {
+      STDB_ASSIGN_OR_RETURN(UpdateStatement s, Update());
+      return Statement(std::move(s));
     }
-    if (KeywordIs(Peek(), "WHERE")) {
-      Advance();
-      STDB_ASSIGN_OR_RETURN(stmt.where, Or(0));
+    if (KeywordIs(Peek(), "DELETE")) {
+      STDB_ASSIGN_OR_RETURN(DeleteStatement s, Delete());
+      return Statement(std::move(s));
     }
-    if (KeywordIs(Peek(), "LIMIT")) {
-      Advance();
-      if (Peek().kind != Tok::kInteger) return Expected("an integer after LIMIT");
-      try {
-        stmt.limit = std::stoull(Peek().text);
-      } catch (...) {
-        return Error("LIMIT value out of range");
-      }
-      Advance();
+    if (KeywordIn(Peek(), {"CREATE", "DROP", "ALTER", "WITH", "EXPLAIN", "TRUNCATE"})) {
+      return Unsupported(Upper(Peek().text) + " statements are not supported");
     }
-    if (Peek().kind == Tok::kSemicolon) Advance();
-    if (Peek().kind != Tok::kEnd) {
-      if (KeywordIs(Peek(), "ORDER") || KeywordIs(Peek(), "GROUP")) {
-        return Unsupported(Peek().text + " BY is not supported");
-      }
-      return Expected("end of statement");
-    }
-    return stmt;
+    return Expected("SELECT, INSERT, UPDATE or DELETE");
   }
 
  private:
@@ -268,33 +94,221 @@ class Parser {
   void Advance() {
     if (pos_ < toks_.size() - 1) ++pos_;
   }
-  Status Error(const std::string& what) const {
-    return DecodeError(what + " at character " + std::to_string(Peek().offset + 1));
-  }
+  std::string At() const { return " at character " + std::to_string(Peek().offset + 1); }
+  Status Error(const std::string& what) const { return DecodeError(what + At()); }
+  Status NotSupported(const std::string& what) const { return Unsupported(what + At()); }
   Status Expected(const std::string& what) const {
     const Token& t = Peek();
     const std::string found = t.kind == Tok::kEnd ? "end of input" : "'" + t.text + "'";
-    return DecodeError("expected " + what + " but found " + found + " at character " +
-                       std::to_string(t.offset + 1));
+    return DecodeError("expected " + what + " but found " + found + At());
+  }
+  Status Keyword(std::string_view kw) {
+    if (!KeywordIs(Peek(), kw)) return Expected(std::string(kw));
+    Advance();
+    return Status::Ok();
+  }
+  Status Punct(Tok kind, const char* text) {
+    if (Peek().kind != kind) return Expected(std::string("'") + text + "'");
+    Advance();
+    return Status::Ok();
+  }
+  bool AtName() const {
+    return Peek().kind == Tok::kQuotedIdent || (Peek().kind == Tok::kIdent && !IsReserved(Peek()));
   }
 
   Result<std::string> Identifier(const std::string& what) {
-    const Token& t = Peek();
-    if (t.kind == Tok::kQuotedIdent || (t.kind == Tok::kIdent && !IsReserved(t))) {
-      std::string name = t.text;
+    if (!AtName()) return Expected(what);
+    std::string name = Peek().text;
+    Advance();
+    return name;
+  }
+
+  // An optional `[AS] alias`.
+  Result<std::optional<std::string>> Alias() {
+    if (KeywordIs(Peek(), "AS")) {
       Advance();
-      return name;
+      STDB_ASSIGN_OR_RETURN(std::string a, Identifier("alias"));
+      return std::optional<std::string>(std::move(a));
     }
-    return Expected(what);
+    if (AtName()) {
+      STDB_ASSIGN_OR_RETURN(std::string a, Identifier("alias"));
+      return std::optional<std::string>(std::move(a));
+    }
+    return std::optional<std::string>();
+  }
+
+  // Clauses of full SQL that the subset does not have, wherever they may appear next.
+  Status RejectUnsupportedClause() const {
+    const Token& t = Peek();
+    if (KeywordIn(t, {"ORDER", "GROUP"}))
+      return NotSupported(Upper(t.text) + " BY is not supported");
+    if (KeywordIn(t, {"HAVING", "OFFSET", "UNION", "EXCEPT", "INTERSECT"})) {
+      return NotSupported(Upper(t.text) + " is not supported");
+    }
+    return Status::Ok();
+  }
+
+  Status End() {
+    STDB_RETURN_IF_ERROR(RejectUnsupportedClause());
+    if (Peek().kind == Tok::kSemicolon) Advance();
+    if (Peek().kind != Tok::kEnd) return Expected("end of statement");
+    return Status::Ok();
+  }
+
+  Result<SelectStatement> Select() {
+    SelectStatement stmt;
+    STDB_RETURN_IF_ERROR(Keyword("SELECT"));
+    if (KeywordIs(Peek(), "DISTINCT")) return NotSupported("SELECT DISTINCT is not supported");
+    STDB_RETURN_IF_ERROR(Projection(stmt));
+    STDB_RETURN_IF_ERROR(Keyword("FROM"));
+    if (Peek().kind == Tok::kLParen) return NotSupported("subqueries are not supported");
+    STDB_ASSIGN_OR_RETURN(stmt.table, Identifier("table name"));
+    STDB_ASSIGN_OR_RETURN(stmt.table_alias, Alias());
+    STDB_RETURN_IF_ERROR(Joins(stmt));
+    if (KeywordIs(Peek(), "WHERE")) {
+      Advance();
+      STDB_ASSIGN_OR_RETURN(stmt.where, Or(0));
+    }
+    STDB_RETURN_IF_ERROR(RejectUnsupportedClause());
+    if (KeywordIs(Peek(), "LIMIT")) {
+      Advance();
+      if (Peek().kind != Tok::kInteger) return Expected("an integer after LIMIT");
+      auto n = ParseU128(Peek().text);
+      if (!n.ok() || *n > std::numeric_limits<uint64_t>::max()) {
+        return Error("LIMIT value " + Peek().text + " is out of range");
+      }
+      stmt.limit = static_cast<uint64_t>(*n);
+      Advance();
+    }
+    STDB_RETURN_IF_ERROR(End());
+    return stmt;
+  }
+
+  Status Joins(SelectStatement& stmt) {
+    while (true) {
+      const Token& t = Peek();
+      if (t.kind == Tok::kComma) {
+        return NotSupported("comma joins (FROM a, b) are not supported; use JOIN ... ON");
+      }
+      if (KeywordIn(t, {"LEFT", "RIGHT", "FULL", "OUTER", "CROSS", "NATURAL"})) {
+        return NotSupported(Upper(t.text) + " JOIN is not supported; only [INNER] JOIN ... ON");
+      }
+      if (!KeywordIs(t, "JOIN") && !KeywordIs(t, "INNER")) return Status::Ok();
+      if (stmt.joins.size() >= kSqlJoinsMax) {
+        return Error("too many joins (at most " + std::to_string(kSqlJoinsMax) + ")");
+      }
+      JoinClause join;
+      join.offset = t.offset;
+      if (KeywordIs(t, "INNER")) Advance();
+      STDB_RETURN_IF_ERROR(Keyword("JOIN"));
+      if (Peek().kind == Tok::kLParen) return NotSupported("subqueries are not supported");
+      STDB_ASSIGN_OR_RETURN(join.table, Identifier("table name"));
+      STDB_ASSIGN_OR_RETURN(join.alias, Alias());
+      if (KeywordIs(Peek(), "USING"))
+        return NotSupported("JOIN ... USING is not supported; use ON");
+      STDB_RETURN_IF_ERROR(Keyword("ON"));
+      STDB_ASSIGN_OR_RETURN(join.left, Column());
+      if (Peek().kind != Tok::kOp || Peek().text != "=") {
+        return NotSupported("JOIN ... ON supports only one equality of two columns");
+      }
+      Advance();
+      STDB_ASSIGN_OR_RETURN(join.right, Column());
+      if (KeywordIn(Peek(), {"AND", "OR"})) {
+        return NotSupported(
+            "JOIN ... ON supports only one equality of two columns; put other "
+            "conditions in WHERE");
+      }
+      stmt.joins.push_back(std::move(join));
+    }
+  }
+
+  Result<InsertStatement> Insert() {
+    InsertStatement stmt;
+    STDB_RETURN_IF_ERROR(Keyword("INSERT"));
+    STDB_RETURN_IF_ERROR(Keyword("INTO"));
+    STDB_ASSIGN_OR_RETURN(stmt.table, Identifier("table name"));
+    if (Peek().kind == Tok::kLParen) {
+      Advance();
+      while (true) {
+        STDB_ASSIGN_OR_RETURN(std::string c, Identifier("column name"));
+        stmt.columns.push_back(std::move(c));
+        if (Peek().kind != Tok::kComma) break;
+        Advance();
+      }
+      STDB_RETURN_IF_ERROR(Punct(Tok::kRParen, ")"));
+    }
+    if (KeywordIs(Peek(), "SELECT")) return NotSupported("INSERT ... SELECT is not supported");
+    STDB_RETURN_IF_ERROR(Keyword("VALUES"));
+    while (true) {
+      STDB_RETURN_IF_ERROR(Punct(Tok::kLParen, "("));
+      std::vector<Literal> row;
+      while (true) {
+        STDB_ASSIGN_OR_RETURN(Literal lit, ParseLiteral());
+        row.push_back(std::move(lit));
+        if (Peek().kind != Tok::kComma) break;
+        Advance();
+      }
+      STDB_RETURN_IF_ERROR(Punct(Tok::kRParen, ")"));
+      stmt.rows.push_back(std::move(row));
+      if (Peek().kind != Tok::kComma) break;
+      Advance();
+    }
+    STDB_RETURN_IF_ERROR(End());
+    return stmt;
+  }
+
+  Result<UpdateStatement> Update() {
+    UpdateStatement stmt;
+    STDB_RETURN_IF_ERROR(Keyword("UPDATE"));
+    STDB_ASSIGN_OR_RETURN(stmt.table, Identifier("table name"));
+    STDB_RETURN_IF_ERROR(Keyword("SET"));
+    while (true) {
+      STDB_ASSIGN_OR_RETURN(std::string c, Identifier("column name"));
+      if (Peek().kind != Tok::kOp || Peek().text != "=") return Expected("'='");
+      Advance();
+      if (AtName()) return NotSupported("SET to an expression is not supported; only literals");
+      STDB_ASSIGN_OR_RETURN(Literal lit, ParseLiteral());
+      stmt.assignments.emplace_back(std::move(c), std::move(lit));
+      if (Peek().kind != Tok::kComma) break;
+      Advance();
+    }
+    if (KeywordIs(Peek(), "WHERE")) {
+      Advance();
+      STDB_ASSIGN_OR_RETURN(stmt.where, Or(0));
+    }
+    STDB_RETURN_IF_ERROR(End());
+    return stmt;
+  }
+
+  Result<DeleteStatement> Delete() {
+    DeleteStatement stmt;
+    STDB_RETURN_IF_ERROR(Keyword("DELETE"));
+    STDB_RETURN_IF_ERROR(Keyword("FROM"));
+    STDB_ASSIGN_OR_RETURN(stmt.table, Identifier("table name"));
+    if (KeywordIs(Peek(), "WHERE")) {
+      Advance();
+      STDB_ASSIGN_OR_RETURN(stmt.where, Or(0));
+    }
+    STDB_RETURN_IF_ERROR(End());
+    return stmt;
   }
 
   // [qualifier '.'] column
   Result<ColumnRef> Column() {
     ColumnRef ref;
+    if (Peek().kind == Tok::kIdent && Peek(1).kind == Tok::kLParen) {
+      return NotSupported("function calls (" + Peek().text + ") are not supported");
+    }
     STDB_ASSIGN_OR_RETURN(std::string first, Identifier("column name"));
     if (Peek().kind == Tok::kDot) {
       Advance();
       ref.table = std::move(first);
+      // After a qualifier a keyword cannot start a clause, so it is a column name.
+      if (Peek().kind == Tok::kIdent) {
+        ref.column = Peek().text;
+        Advance();
+        return ref;
+      }
       STDB_ASSIGN_OR_RETURN(ref.column, Identifier("column name"));
     } else {
       ref.column = std::move(first);
@@ -302,11 +316,36 @@ class Parser {
     return ref;
   }
 
+  // After `*` or `t.*`: nothing else may be selected.
+  Status OnlyItem() const {
+    if (Peek().kind == Tok::kComma) {
+      return NotSupported("* or t.* must be the only item in the select list");
+    }
+    return Status::Ok();
+  }
+
+  // COUNT(*) [[AS] alias]; the caller saw COUNT followed by '('.
+  Status CountStar(SelectStatement& stmt) {
+    Advance();
+    Advance();
+    if (Peek().kind != Tok::kStar) return NotSupported("COUNT supports only COUNT(*)");
+    Advance();
+    STDB_RETURN_IF_ERROR(Punct(Tok::kRParen, ")"));
+    stmt.count = true;
+    STDB_ASSIGN_OR_RETURN(stmt.count_alias, Alias());
+    if (Peek().kind == Tok::kComma) {
+      return NotSupported(
+          "COUNT(*) cannot be combined with other columns (GROUP BY is not "
+          "supported)");
+    }
+    return Status::Ok();
+  }
+
   Status Projection(SelectStatement& stmt) {
     if (Peek().kind == Tok::kStar) {
       Advance();
       stmt.star = true;
-      return Status::Ok();
+      return OnlyItem();
     }
     // t.*
     if ((Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuotedIdent) &&
@@ -316,18 +355,24 @@ class Parser {
       Advance();
       stmt.star = true;
       stmt.star_qualifier = std::move(q);
-      return Status::Ok();
+      return OnlyItem();
     }
+    if (KeywordIs(Peek(), "COUNT") && Peek(1).kind == Tok::kLParen) return CountStar(stmt);
     while (true) {
-      if (Peek().kind == Tok::kIdent && Peek(1).kind == Tok::kLParen) {
-        return Unsupported("function calls (" + Peek().text + ") are not supported yet");
+      if (KeywordIs(Peek(), "COUNT") && Peek(1).kind == Tok::kLParen) {
+        return NotSupported(
+            "COUNT(*) cannot be combined with other columns (GROUP BY is not "
+            "supported)");
+      }
+      if (Peek().kind == Tok::kStar || (Peek(1).kind == Tok::kDot && Peek(2).kind == Tok::kStar)) {
+        return NotSupported("* or t.* must be the only item in the select list");
+      }
+      if (Peek().kind != Tok::kIdent && Peek().kind != Tok::kQuotedIdent) {
+        return NotSupported("only columns, * and COUNT(*) may be selected");
       }
       SelectItem item;
       STDB_ASSIGN_OR_RETURN(item.column, Column());
-      if (KeywordIs(Peek(), "AS")) {
-        Advance();
-        STDB_ASSIGN_OR_RETURN(item.alias, Identifier("alias"));
-      }
+      STDB_ASSIGN_OR_RETURN(item.alias, Alias());
       stmt.items.push_back(std::move(item));
       if (Peek().kind != Tok::kComma) break;
       Advance();
@@ -377,25 +422,27 @@ class Parser {
   Result<std::unique_ptr<Expr>> Primary(int depth) {
     if (depth > kSqlDepthMax) return Error("expression nested too deeply");
     if (Peek().kind == Tok::kLParen) {
+      if (KeywordIs(Peek(1), "SELECT")) return NotSupported("subqueries are not supported");
       Advance();
       STDB_ASSIGN_OR_RETURN(auto e, Or(depth + 1));
-      if (Peek().kind != Tok::kRParen) return Expected("')'");
-      Advance();
+      STDB_RETURN_IF_ERROR(Punct(Tok::kRParen, ")"));
       return e;
     }
-    if (KeywordIs(Peek(), "NOT")) return Unsupported("NOT is not supported");
+    if (KeywordIs(Peek(), "NOT")) return NotSupported("NOT is not supported");
+    if (KeywordIs(Peek(), "EXISTS")) return NotSupported("subqueries (EXISTS) are not supported");
     return Comparison();
   }
 
   bool AtLiteral() const {
     const Tok k = Peek().kind;
     return k == Tok::kInteger || k == Tok::kFloat || k == Tok::kString || k == Tok::kHex ||
-           k == Tok::kMinus || KeywordIs(Peek(), "TRUE") || KeywordIs(Peek(), "FALSE");
+           k == Tok::kMinus || KeywordIn(Peek(), {"TRUE", "FALSE", "NULL"});
   }
 
   Result<Literal> ParseLiteral() {
     Literal lit;
     bool negative = false;
+    if (KeywordIs(Peek(), "NULL")) return NotSupported("NULL is not supported");
     if (Peek().kind == Tok::kMinus) {
       negative = true;
       Advance();
@@ -405,16 +452,27 @@ class Parser {
     }
     const Token& t = Peek();
     switch (t.kind) {
-      case Tok::kInteger: lit.kind = Literal::Kind::kInteger; break;
-      case Tok::kFloat: lit.kind = Literal::Kind::kFloat; break;
-      case Tok::kString: lit.kind = Literal::Kind::kString; break;
-      case Tok::kHex: lit.kind = Literal::Kind::kHex; break;
+      case Tok::kInteger:
+        lit.kind = Literal::Kind::kInteger;
+        break;
+      case Tok::kFloat:
+        lit.kind = Literal::Kind::kFloat;
+        break;
+      case Tok::kString:
+        lit.kind = Literal::Kind::kString;
+        break;
+      case Tok::kHex:
+        lit.kind = Literal::Kind::kHex;
+        break;
       default:
         if (KeywordIs(t, "TRUE") || KeywordIs(t, "FALSE")) {
           lit.kind = Literal::Kind::kBool;
           lit.bool_value = KeywordIs(t, "TRUE");
           Advance();
           return lit;
+        }
+        if (t.kind == Tok::kIdent && Peek(1).kind == Tok::kLParen) {
+          return NotSupported("function calls (" + t.text + ") are not supported");
         }
         return Expected("a literal");
     }
@@ -424,6 +482,9 @@ class Parser {
   }
 
   Result<CompareOp> Operator() {
+    if (KeywordIn(Peek(), {"IN", "IS", "LIKE", "BETWEEN", "NOT"})) {
+      return NotSupported(Upper(Peek().text) + " is not supported");
+    }
     if (Peek().kind != Tok::kOp) return Expected("a comparison operator (= != <> < <= > >=)");
     const std::string op = Peek().text;
     Advance();
@@ -437,11 +498,16 @@ class Parser {
 
   static CompareOp Flip(CompareOp op) {
     switch (op) {
-      case CompareOp::kLt: return CompareOp::kGt;
-      case CompareOp::kLe: return CompareOp::kGe;
-      case CompareOp::kGt: return CompareOp::kLt;
-      case CompareOp::kGe: return CompareOp::kLe;
-      default: return op;
+      case CompareOp::kLt:
+        return CompareOp::kGt;
+      case CompareOp::kLe:
+        return CompareOp::kGe;
+      case CompareOp::kGt:
+        return CompareOp::kLt;
+      case CompareOp::kGe:
+        return CompareOp::kLe;
+      default:
+        return op;
     }
   }
 
@@ -452,16 +518,22 @@ class Parser {
       STDB_ASSIGN_OR_RETURN(e->literal, ParseLiteral());
       STDB_ASSIGN_OR_RETURN(CompareOp op, Operator());
       e->op = Flip(op);
-      if (AtLiteral()) return Unsupported("comparing two literals is not supported");
+      if (AtLiteral()) return NotSupported("comparing two literals is not supported");
       STDB_ASSIGN_OR_RETURN(e->column, Column());
       return e;
     }
     STDB_ASSIGN_OR_RETURN(e->column, Column());
     STDB_ASSIGN_OR_RETURN(e->op, Operator());
+    if (Peek().kind == Tok::kLParen && KeywordIs(Peek(1), "SELECT")) {
+      return NotSupported("subqueries are not supported");
+    }
     if (!AtLiteral()) {
-      if (Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuotedIdent) {
-        return Unsupported("comparing two columns is not supported yet (at character " +
-                           std::to_string(Peek().offset + 1) + ")");
+      if (Peek().kind == Tok::kIdent && Peek(1).kind == Tok::kLParen) {
+        return NotSupported("function calls (" + Peek().text + ") are not supported");
+      }
+      if (AtName()) {
+        return NotSupported(
+            "comparing two columns in WHERE is not supported (only in JOIN ... ON)");
       }
       return Expected("a literal");
     }
@@ -473,14 +545,53 @@ class Parser {
   size_t pos_ = 0;
 };
 
-}  // namespace
-
-Result<SelectStatement> ParseSelect(std::string_view text) {
+Result<std::vector<Token>> Tokenize(std::string_view text) {
   if (text.size() > kSqlBytesMax) {
     return InvalidArgument("SQL text is longer than " + std::to_string(kSqlBytesMax) + " bytes");
   }
-  STDB_ASSIGN_OR_RETURN(auto tokens, Lexer(text).Run());
-  return Parser(std::move(tokens)).Select();
+  return Lex(text);
+}
+
+}  // namespace
+
+std::string LiteralText(const Literal& lit) {
+  switch (lit.kind) {
+    case Literal::Kind::kBool:
+      return lit.bool_value ? "true" : "false";
+    case Literal::Kind::kString: {
+      std::string out = "'";
+      for (char c : lit.text) {
+        out.push_back(c);
+        if (c == '\'') out.push_back('\'');
+      }
+      return out + "'";
+    }
+    case Literal::Kind::kHex:
+      return "0x" + lit.text;
+    default:
+      return lit.text;
+  }
+}
+
+std::string ColumnRefText(const ColumnRef& ref) {
+  return ref.table ? *ref.table + "." + ref.column : ref.column;
+}
+
+Result<Statement> ParseStatement(std::string_view text) {
+  STDB_ASSIGN_OR_RETURN(auto tokens, Tokenize(text));
+  return Parser(std::move(tokens)).Any();
+}
+
+Result<SelectStatement> ParseSelect(std::string_view text) {
+  STDB_ASSIGN_OR_RETURN(auto tokens, Tokenize(text));
+  const Token& first = tokens.front();
+  if (KeywordIn(first, {"INSERT", "UPDATE", "DELETE"})) {
+    return Unsupported(Upper(first.text) + " statements are not allowed here; only SELECT");
+  }
+  STDB_ASSIGN_OR_RETURN(Statement stmt, Parser(std::move(tokens)).Any());
+  auto* select = std::get_if<SelectStatement>(&stmt);
+  STDB_ASSERT(select != nullptr);  // the first token was checked above
+  return std::move(*select);
 }
 
 // Whether `stmt` holds nothing but whitespace and `--` comments.

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "sats/bsatn.h"
+#include "sql/bind.h"
 
 namespace stdb::sql {
 namespace {
@@ -12,13 +13,10 @@ using sats::AlgebraicType;
 using sats::AlgebraicValue;
 using sats::TypeKind;
 
-Status LiteralMismatch(const Literal& lit, const AlgebraicType& type, const std::string& why) {
-  static const char* kKinds[] = {"integer", "float", "string", "hex", "bool"};
-  return TypeMismatch("cannot compare " + type.ToString() + " with " +
-                      kKinds[static_cast<int>(lit.kind)] + " literal '" +
-                      (lit.kind == Literal::Kind::kBool ? (lit.bool_value ? "true" : "false")
-                                                        : lit.text) +
-                      "'" + (why.empty() ? "" : ": " + why));
+// Why a literal does not fit a type; LiteralToValue adds what was being done with which
+// literal and type.
+Status LiteralMismatch(const Literal&, const AlgebraicType&, const std::string& why) {
+  return TypeMismatch(why);
 }
 
 template <typename T>
@@ -34,7 +32,8 @@ Result<AlgebraicValue> IntegerFrom(const Literal& lit, const AlgebraicType& type
   } else {
     if (!lit.text.empty() && lit.text[0] == '-') return LiteralMismatch(lit, type, "out of range");
     auto v = ParseU128(lit.text);
-    if (!v.ok() || *v > std::numeric_limits<T>::max()) return LiteralMismatch(lit, type, "out of range");
+    if (!v.ok() || *v > std::numeric_limits<T>::max())
+      return LiteralMismatch(lit, type, "out of range");
     return AlgebraicValue(static_cast<T>(*v));
   }
 }
@@ -50,15 +49,24 @@ Result<Bytes> HexToLittleEndian(const std::string& hex, size_t n) {
 
 Result<AlgebraicValue> IntegerLiteral(const Literal& lit, const AlgebraicType& type) {
   switch (type.kind()) {
-    case TypeKind::kI8: return IntegerFrom<int8_t>(lit, type);
-    case TypeKind::kU8: return IntegerFrom<uint8_t>(lit, type);
-    case TypeKind::kI16: return IntegerFrom<int16_t>(lit, type);
-    case TypeKind::kU16: return IntegerFrom<uint16_t>(lit, type);
-    case TypeKind::kI32: return IntegerFrom<int32_t>(lit, type);
-    case TypeKind::kU32: return IntegerFrom<uint32_t>(lit, type);
-    case TypeKind::kI64: return IntegerFrom<int64_t>(lit, type);
-    case TypeKind::kU64: return IntegerFrom<uint64_t>(lit, type);
-    case TypeKind::kI128: return IntegerFrom<i128>(lit, type);
+    case TypeKind::kI8:
+      return IntegerFrom<int8_t>(lit, type);
+    case TypeKind::kU8:
+      return IntegerFrom<uint8_t>(lit, type);
+    case TypeKind::kI16:
+      return IntegerFrom<int16_t>(lit, type);
+    case TypeKind::kU16:
+      return IntegerFrom<uint16_t>(lit, type);
+    case TypeKind::kI32:
+      return IntegerFrom<int32_t>(lit, type);
+    case TypeKind::kU32:
+      return IntegerFrom<uint32_t>(lit, type);
+    case TypeKind::kI64:
+      return IntegerFrom<int64_t>(lit, type);
+    case TypeKind::kU64:
+      return IntegerFrom<uint64_t>(lit, type);
+    case TypeKind::kI128:
+      return IntegerFrom<i128>(lit, type);
     case TypeKind::kU128: {
       auto v = ParseU128(lit.text);
       if (!v.ok()) return LiteralMismatch(lit, type, "out of range");
@@ -74,9 +82,12 @@ Result<AlgebraicValue> IntegerLiteral(const Literal& lit, const AlgebraicType& t
       if (!v.ok()) return LiteralMismatch(lit, type, "out of range");
       return AlgebraicValue(*v);
     }
-    case TypeKind::kF32: return AlgebraicValue(std::stof(lit.text));
-    case TypeKind::kF64: return AlgebraicValue(std::stod(lit.text));
-    default: return LiteralMismatch(lit, type, "");
+    case TypeKind::kF32:
+      return AlgebraicValue(std::stof(lit.text));
+    case TypeKind::kF64:
+      return AlgebraicValue(std::stod(lit.text));
+    default:
+      return LiteralMismatch(lit, type, "");
   }
 }
 
@@ -130,55 +141,11 @@ Result<AlgebraicValue> HexLiteral(const Literal& lit, const AlgebraicType& type)
   return LiteralMismatch(lit, type, "");
 }
 
-Result<std::unique_ptr<Predicate>> BindExpr(const Expr& e, const store::TableSchema& schema,
-                                           const std::string& qualifier) {
-  auto p = std::make_unique<Predicate>();
-  p->kind = e.kind;
-  if (e.kind != Expr::Kind::kCompare) {
-    STDB_ASSIGN_OR_RETURN(p->lhs, BindExpr(*e.lhs, schema, qualifier));
-    STDB_ASSIGN_OR_RETURN(p->rhs, BindExpr(*e.rhs, schema, qualifier));
-    return p;
-  }
-  if (e.column.table && *e.column.table != qualifier && *e.column.table != schema.name) {
-    return NotFound("unknown table '" + *e.column.table + "' in column reference " +
-                    *e.column.table + "." + e.column.column);
-  }
-  auto col = schema.FindColumn(e.column.column);
-  if (!col) {
-    return NotFound("unknown column '" + e.column.column + "' in table '" + schema.name + "'");
-  }
-  p->column = *col;
-  p->op = e.op;
-  p->column_type = schema.column_type(*col);
-  auto value = LiteralToValue(e.literal, p->column_type);
-  if (!value.ok()) {
-    return TypeMismatch("column '" + e.column.column + "': " + value.status().message());
-  }
-  p->value = std::move(value).value();
-  // A literal can still fail to be a value of the column type (a string literal that is
-  // not valid UTF-8 is not a String): that is the client's error, not a broken invariant.
-  // Encoding every literal here also lets CanonicalKey rely on it.
-  Bytes enc;
-  if (Status s = sats::EncodeBsatn(p->column_type, p->value, enc); !s.ok()) {
-    return TypeMismatch("column '" + e.column.column + "': " + s.message());
-  }
-  if (!p->column_type.is_float() && (e.op == CompareOp::kEq || e.op == CompareOp::kNe)) {
-    p->value_bsatn = std::move(enc);
-  }
-  const bool orderable = p->column_type.is_integer() || p->column_type.is_float() ||
-                         p->column_type.kind() == TypeKind::kString ||
-                         p->column_type.kind() == TypeKind::kBool ||
-                         p->column_type.is_special_scalar();
-  if (!orderable && e.op != CompareOp::kEq && e.op != CompareOp::kNe) {
-    return TypeMismatch("column '" + e.column.column + "' of type " + p->column_type.ToString() +
-                        " supports only = and !=");
-  }
-  return p;
-}
-
 }  // namespace
 
-Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& type) {
+namespace {
+
+Result<AlgebraicValue> ConvertLiteral(const Literal& lit, const AlgebraicType& type) {
   switch (lit.kind) {
     case Literal::Kind::kBool:
       if (type.kind() != TypeKind::kBool) return LiteralMismatch(lit, type, "");
@@ -188,7 +155,8 @@ Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& t
       // Identities are often written as quoted hex.
       if (type.is_identity() || type.is_connection_id()) {
         Literal hex{Literal::Kind::kHex, lit.text, false};
-        if (hex.text.size() > 2 && hex.text[0] == '0' && (hex.text[1] == 'x' || hex.text[1] == 'X')) {
+        if (hex.text.size() > 2 && hex.text[0] == '0' &&
+            (hex.text[1] == 'x' || hex.text[1] == 'X')) {
           hex.text = hex.text.substr(2);
         }
         return HexLiteral(hex, type);
@@ -204,37 +172,90 @@ Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& t
       } catch (...) {
         return LiteralMismatch(lit, type, "out of range");
       }
-    case Literal::Kind::kFloat: return FloatLiteral(lit, type);
-    case Literal::Kind::kHex: return HexLiteral(lit, type);
+    case Literal::Kind::kFloat:
+      return FloatLiteral(lit, type);
+    case Literal::Kind::kHex:
+      return HexLiteral(lit, type);
   }
   return LiteralMismatch(lit, type, "");
 }
 
-bool Predicate::Matches(const AlgebraicType& row_type, ByteView row) const {
-  switch (kind) {
-    case Expr::Kind::kAnd: return lhs->Matches(row_type, row) && rhs->Matches(row_type, row);
-    case Expr::Kind::kOr: return lhs->Matches(row_type, row) || rhs->Matches(row_type, row);
-    case Expr::Kind::kCompare: break;
-  }
-  auto slice = sats::ColumnSlice(row_type, row, column);
-  if (!slice.ok()) return false;
+}  // namespace
+
+Result<AlgebraicValue> LiteralToValue(const Literal& lit, const AlgebraicType& type,
+                                      LiteralUse use) {
+  auto v = ConvertLiteral(lit, type);
+  if (v.ok()) return v;
+  static const char* kKinds[] = {"integer", "float", "string", "hex", "bool"};
+  const std::string literal =
+      std::string(kKinds[static_cast<int>(lit.kind)]) + " literal " +
+      (lit.kind == Literal::Kind::kString ? LiteralText(lit) : "'" + LiteralText(lit) + "'");
+  const std::string& why = v.status().message();
+  return TypeMismatch(
+      (use == LiteralUse::kCompare
+           ? "cannot compare " + type.ToString() + " with " + literal
+           : "cannot store " + literal + " in a column of type " + type.ToString()) +
+      (why.empty() ? "" : ": " + why));
+}
+
+bool Predicate::CompareSlice(ByteView slice) const {
   if (value_bsatn) {
-    const bool equal = slice->size() == value_bsatn->size() &&
-                       std::equal(slice->begin(), slice->end(), value_bsatn->begin());
+    const bool equal = slice.size() == value_bsatn->size() &&
+                       std::equal(slice.begin(), slice.end(), value_bsatn->begin());
     return op == CompareOp::kEq ? equal : !equal;
   }
-  auto v = sats::DecodeBsatnExact(column_type, *slice);
+  auto v = sats::DecodeBsatnExact(column_type, slice);
   if (!v.ok()) return false;
   const std::partial_ordering c = sats::Compare(*v, value);
   switch (op) {
-    case CompareOp::kEq: return c == std::partial_ordering::equivalent;
-    case CompareOp::kNe: return c != std::partial_ordering::equivalent;
-    case CompareOp::kLt: return c == std::partial_ordering::less;
-    case CompareOp::kLe: return c == std::partial_ordering::less || c == std::partial_ordering::equivalent;
-    case CompareOp::kGt: return c == std::partial_ordering::greater;
-    case CompareOp::kGe: return c == std::partial_ordering::greater || c == std::partial_ordering::equivalent;
+    case CompareOp::kEq:
+      return c == std::partial_ordering::equivalent;
+    case CompareOp::kNe:
+      return c != std::partial_ordering::equivalent;
+    case CompareOp::kLt:
+      return c == std::partial_ordering::less;
+    case CompareOp::kLe:
+      return c == std::partial_ordering::less || c == std::partial_ordering::equivalent;
+    case CompareOp::kGt:
+      return c == std::partial_ordering::greater;
+    case CompareOp::kGe:
+      return c == std::partial_ordering::greater || c == std::partial_ordering::equivalent;
   }
   return false;
+}
+
+bool Predicate::Matches(const AlgebraicType& row_type, ByteView row) const {
+  switch (kind) {
+    case Expr::Kind::kAnd:
+      return lhs->Matches(row_type, row) && rhs->Matches(row_type, row);
+    case Expr::Kind::kOr:
+      return lhs->Matches(row_type, row) || rhs->Matches(row_type, row);
+    case Expr::Kind::kCompare:
+      break;
+  }
+  auto slice = sats::ColumnSlice(row_type, row, column);
+  return slice.ok() && CompareSlice(*slice);
+}
+
+bool Predicate::MatchesTuple(const std::vector<const AlgebraicType*>& row_types,
+                             const std::vector<ByteView>& rows) const {
+  switch (kind) {
+    case Expr::Kind::kAnd:
+      return lhs->MatchesTuple(row_types, rows) && rhs->MatchesTuple(row_types, rows);
+    case Expr::Kind::kOr:
+      return lhs->MatchesTuple(row_types, rows) || rhs->MatchesTuple(row_types, rows);
+    case Expr::Kind::kCompare:
+      break;
+  }
+  STDB_ASSERT(source < rows.size() && rows.size() == row_types.size());
+  auto slice = sats::ColumnSlice(*row_types[source], rows[source], column);
+  return slice.ok() && CompareSlice(*slice);
+}
+
+bool BoundQuery::MatchesPair(ByteView row, ByteView other_row) const {
+  STDB_ASSERT(join.has_value());
+  if (!where) return true;
+  return where->MatchesTuple({&row_type, &join->other_row_type}, {row, other_row});
 }
 
 Bytes BoundQuery::Project(ByteView row) const {
@@ -248,49 +269,149 @@ Bytes BoundQuery::Project(ByteView row) const {
   return out;
 }
 
-Result<BoundQuery> Bind(const SelectStatement& stmt, const store::Store& store) {
-  auto table_id = store.FindTable(stmt.table);
-  if (!table_id) return NotFound("unknown table '" + stmt.table + "'");
-  const store::TableSchema& schema = store.table(*table_id).schema();
-  const std::string qualifier = stmt.table_alias.value_or(stmt.table);
+namespace {
+
+// The projection and WHERE of a single-table query; the shared part of Bind and
+// BindSubscription.
+Result<BoundQuery> BindSingle(const SelectStatement& stmt, const Scope& scope) {
+  const Scope::Entry& e = scope.entry(0);
+  const store::TableSchema& schema = *e.schema;
   BoundQuery q;
-  q.table_id = *table_id;
+  q.table_id = e.table_id;
   q.table_name = schema.name;
   q.row_type = schema.row_type;
   q.limit = stmt.limit;
   if (stmt.star) {
-    if (stmt.star_qualifier && *stmt.star_qualifier != qualifier) {
-      return NotFound("unknown table '" + *stmt.star_qualifier + "' in " + *stmt.star_qualifier +
-                      ".*");
+    if (stmt.star_qualifier) {
+      STDB_RETURN_IF_ERROR(
+          scope.FindQualifier(*stmt.star_qualifier, *stmt.star_qualifier + ".*").status());
     }
     q.result_type = schema.row_type;
   } else {
     std::vector<sats::Element> out;
     for (const auto& item : stmt.items) {
-      if (item.column.table && *item.column.table != qualifier) {
-        return NotFound("unknown table '" + *item.column.table + "' in column reference " +
-                        *item.column.table + "." + item.column.column);
-      }
-      auto col = schema.FindColumn(item.column.column);
-      if (!col) {
-        return NotFound("unknown column '" + item.column.column + "' in table '" + schema.name + "'");
-      }
-      q.projection.push_back(*col);
-      out.push_back(sats::Element{item.alias.value_or(item.column.column), schema.column_type(*col)});
+      STDB_ASSIGN_OR_RETURN(auto where, scope.Resolve(item.column));
+      q.projection.push_back(where.second);
+      out.push_back(
+          sats::Element{item.alias.value_or(item.column.column), schema.column_type(where.second)});
     }
     q.result_type = AlgebraicType::Product(std::move(out));
   }
   if (stmt.where) {
-    STDB_ASSIGN_OR_RETURN(q.where, BindExpr(*stmt.where, schema, qualifier));
+    STDB_ASSIGN_OR_RETURN(q.where, BindPredicate(*stmt.where, scope));
   }
+  return q;
+}
+
+void SwapSources(Predicate& p) {
+  if (p.kind == Expr::Kind::kCompare) {
+    p.source = 1 - p.source;
+    return;
+  }
+  SwapSources(*p.lhs);
+  SwapSources(*p.rhs);
+}
+
+}  // namespace
+
+Result<BoundQuery> Bind(const SelectStatement& stmt, const store::Store& store) {
+  Scope scope;
+  STDB_RETURN_IF_ERROR(scope.Add(store, stmt.table, stmt.table_alias).status());
+  if (!stmt.joins.empty()) {
+    return Unsupported("JOIN is not supported here (joins in subscriptions are not evaluated yet)");
+  }
+  if (stmt.count) return Unsupported("COUNT(*) is not supported here; only in /sql queries");
+  return BindSingle(stmt, scope);
+}
+
+Result<BoundQuery> BindSubscription(const SelectStatement& stmt, const store::Store& store) {
+  Scope scope;
+  STDB_RETURN_IF_ERROR(scope.Add(store, stmt.table, stmt.table_alias).status());
+  if (stmt.count || !stmt.star) {
+    return Unsupported("subscriptions must select whole rows (SELECT * or t.*)");
+  }
+  if (stmt.limit) return Unsupported("LIMIT is not allowed in subscriptions");
+  if (stmt.joins.empty()) return BindSingle(stmt, scope);
+  if (stmt.joins.size() > 1) {
+    return Unsupported("a subscription may join only two tables (one JOIN)");
+  }
+  const JoinClause& jc = stmt.joins[0];
+  STDB_RETURN_IF_ERROR(scope.Add(store, jc.table, jc.alias).status());
+  if (!stmt.star_qualifier) {
+    return Unsupported(
+        "SELECT * with a JOIN is not allowed in a subscription; select one table with t.*");
+  }
+  STDB_ASSIGN_OR_RETURN(size_t selected,
+                        scope.FindQualifier(*stmt.star_qualifier, *stmt.star_qualifier + ".*"));
+  const size_t other = 1 - selected;
+  STDB_ASSIGN_OR_RETURN(auto left, scope.Resolve(jc.left));
+  STDB_ASSIGN_OR_RETURN(auto right, scope.Resolve(jc.right));
+  if (left.first == right.first) {
+    return InvalidArgument("JOIN ... ON must compare a column of each table, not " +
+                           ColumnRefText(jc.left) + " and " + ColumnRefText(jc.right));
+  }
+  const auto mine = left.first == selected ? left : right;
+  const auto theirs = left.first == selected ? right : left;
+  const store::TableSchema& s = *scope.entry(selected).schema;
+  const store::TableSchema& o = *scope.entry(other).schema;
+  if (!(s.column_type(mine.second) == o.column_type(theirs.second))) {
+    return TypeMismatch("cannot join " + s.name + "." + s.column_name(mine.second) + " (" +
+                        s.column_type(mine.second).ToString() + ") with " + o.name + "." +
+                        o.column_name(theirs.second) + " (" +
+                        o.column_type(theirs.second).ToString() + ")");
+  }
+  auto index = o.IndexLeadingWith(static_cast<uint16_t>(theirs.second));
+  if (!index) {
+    return Unsupported("cannot subscribe to this join: join column " +
+                       scope.entry(other).qualifier + "." + o.column_name(theirs.second) +
+                       " has no index; add an index to subscribe to this join");
+  }
+  Scope selected_scope;  // the projection names the selected table only
+  STDB_RETURN_IF_ERROR(
+      selected_scope.Add(store, s.name, std::optional<std::string>(scope.entry(selected).qualifier))
+          .status());
+  SelectStatement projection_only;
+  projection_only.star = true;
+  STDB_ASSIGN_OR_RETURN(BoundQuery q, BindSingle(projection_only, selected_scope));
+  if (stmt.where) {
+    STDB_ASSIGN_OR_RETURN(q.where, BindPredicate(*stmt.where, scope));
+    if (selected == 1) SwapSources(*q.where);
+  }
+  q.join =
+      JoinSpec{scope.entry(other).table_id, o.name, o.row_type, mine.second, theirs.second, *index};
   return q;
 }
 
 std::vector<Bytes> Execute(const BoundQuery& query, const store::Store& store) {
   std::vector<Bytes> rows;
   const uint64_t limit = query.limit.value_or(std::numeric_limits<uint64_t>::max());
-  store.table(query.table_id).ForEach([&](store::RowId, ByteView row) {
-    if (rows.size() < limit && query.Matches(row)) rows.push_back(query.Project(row));
+  const store::Table& table = store.table(query.table_id);
+  if (!query.join) {
+    table.ForEach([&](store::RowId, ByteView row) {
+      if (rows.size() < limit && query.Matches(row)) rows.push_back(query.Project(row));
+    });
+    return rows;
+  }
+  const JoinSpec& j = *query.join;
+  const store::Table& other = store.table(j.other_table_id);
+  const store::IndexSchema& index = other.schema().indexes[j.other_index];
+  table.ForEach([&](store::RowId, ByteView row) {
+    auto key = sats::ColumnSlice(query.row_type, row, j.column);
+    STDB_ASSERT(key.ok());
+    std::vector<store::RowId> matches;
+    if (index.unique && index.columns.size() == 1) {
+      if (auto id = other.FindUnique(j.other_index, *key)) matches.push_back(*id);
+    } else {
+      auto ids = other.ScanIndex(j.other_index,
+                                 store::IndexRange::Prefix(Bytes(key->begin(), key->end()), 1));
+      STDB_ASSERT(ids.ok());  // an equality prefix is valid for every index kind
+      matches = std::move(ids).value();
+    }
+    for (store::RowId id : matches) {
+      if (rows.size() < limit && query.MatchesPair(row, other.Get(id))) {
+        rows.push_back(query.Project(row));
+      }
+    }
   });
   return rows;
 }
