@@ -309,7 +309,7 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
   const store::TxDelta delta = tx.Commit();
   if (delta.empty()) return;
   scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
-  for (auto& update : subscriptions_.OnCommit(delta)) {
+  for (auto& update : subscriptions_.OnCommit(delta, store_)) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
       continue;

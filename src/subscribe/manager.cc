@@ -5,6 +5,7 @@
 
 #include "sats/bsatn.h"
 #include "sql/parser.h"
+#include "subscribe/join_delta.h"
 
 namespace stdb::subscribe {
 namespace {
@@ -20,7 +21,8 @@ void AppendPredicate(const sql::Predicate& p, std::string& out) {
       out += ')';
       return;
     case sql::Expr::Kind::kCompare: {
-      out += "(c" + std::to_string(p.column) + ' ' + sql::CompareOpText(p.op) + ' ';
+      out += "(c" + std::to_string(p.source) + "." + std::to_string(p.column) + ' ' +
+             sql::CompareOpText(p.op) + ' ';
       Bytes enc;
       if (sats::EncodeBsatn(p.column_type, p.value, enc).ok()) out += ToHex(enc);
       out += ')';
@@ -29,10 +31,21 @@ void AppendPredicate(const sql::Predicate& p, std::string& out) {
   }
 }
 
+// The tables a query reads: its own and, for a join, the joined one.
+std::vector<store::TableId> QueryTables(const sql::BoundQuery& q) {
+  std::vector<store::TableId> tables{q.table_id};
+  if (q.join && q.join->other_table_id != q.table_id) tables.push_back(q.join->other_table_id);
+  return tables;
+}
+
 }  // namespace
 
 std::string CanonicalKey(const sql::BoundQuery& q) {
   std::string key = "t" + std::to_string(q.table_id);
+  if (q.join) {
+    key += " j" + std::to_string(q.join->other_table_id) + ":" + std::to_string(q.join->column) +
+           "=" + std::to_string(q.join->other_column);
+  }
   if (q.where) {
     key += ' ';
     AppendPredicate(*q.where, key);
@@ -42,13 +55,17 @@ std::string CanonicalKey(const sql::BoundQuery& q) {
 
 Result<std::string> SubscriptionManager::Register(ClientId client, QuerySetId set_id,
                                                   const std::string& text,
-                                                  const store::Store& store,
-                                                  bool can_read_private, sql::BoundQuery& out) {
+                                                  const store::Store& store, bool can_read_private,
+                                                  sql::BoundQuery& out) {
   STDB_ASSIGN_OR_RETURN(auto stmt, sql::ParseSelect(text));
-  STDB_ASSIGN_OR_RETURN(out, sql::Bind(stmt, store));
-  if (!can_read_private && !store.table(out.table_id).schema().is_public) {
-    return Status(ErrorCode::kPermissionDenied,
-                  "table '" + out.table_name + "' is private to the database owner");
+  STDB_ASSIGN_OR_RETURN(out, sql::BindSubscription(stmt, store));
+  if (!can_read_private) {
+    for (const store::TableId t : QueryTables(out)) {
+      if (!store.table(t).schema().is_public) {
+        return Status(ErrorCode::kPermissionDenied, "table '" + store.table(t).schema().name +
+                                                        "' is private to the database owner");
+      }
+    }
   }
   if (!out.whole_rows()) {
     return Unsupported("subscriptions must select whole rows (SELECT * or t.*): " + text);
@@ -59,7 +76,9 @@ Result<std::string> SubscriptionManager::Register(ClientId client, QuerySetId se
   if (fresh) {
     it->second = std::make_unique<Query>();
     it->second->bound = std::move(out);
-    by_table_[it->second->bound.table_id].push_back(it->second.get());
+    for (const store::TableId t : QueryTables(it->second->bound)) {
+      by_table_[t].push_back(it->second.get());
+    }
   }
   ++it->second->subscribers[{client, set_id}];
   return key;
@@ -73,9 +92,11 @@ void SubscriptionManager::Release(ClientId client, QuerySetId set_id, const std:
   STDB_ASSERT(sub != q.subscribers.end());
   if (--sub->second == 0) q.subscribers.erase(sub);
   if (q.subscribers.empty()) {
-    auto& list = by_table_[q.bound.table_id];
-    list.erase(std::find(list.begin(), list.end(), &q));
-    if (list.empty()) by_table_.erase(q.bound.table_id);
+    for (const store::TableId t : QueryTables(q.bound)) {
+      auto& list = by_table_[t];
+      list.erase(std::find(list.begin(), list.end(), &q));
+      if (list.empty()) by_table_.erase(t);
+    }
     queries_.erase(it);
   }
 }
@@ -84,6 +105,13 @@ protocol::QueryRows SubscriptionManager::Evaluate(const std::vector<const Query*
                                                   const store::Store& store) {
   protocol::QueryRows rows;
   for (const Query* q : queries) {
+    if (q->bound.join) {
+      // One row per matching pair (the view is a multiset), through the join index.
+      const std::vector<Bytes> joined = sql::Execute(q->bound, store);
+      rows.tables.push_back(
+          protocol::SingleTableRows{q->bound.table_name, protocol::BsatnRowList::FromRows(joined)});
+      continue;
+    }
     std::vector<ByteView> matched;
     store.table(q->bound.table_id).ForEach([&](store::RowId, ByteView row) {
       if (q->bound.Matches(row)) matched.push_back(row);
@@ -161,28 +189,46 @@ void SubscriptionManager::RemoveClient(ClientId client) {
   clients_.erase(cit);
 }
 
-std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& delta) {
-  std::map<ClientId, std::map<QuerySetId, std::vector<protocol::TableUpdate>>> out;
+std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& delta,
+                                                        const store::Store& store) {
+  // The queries reading a changed table, each once, in a stable order.
+  std::set<const Query*> seen;
+  std::vector<const Query*> affected;
+  auto changes_of = [&](store::TableId t) -> const store::TableDelta* {
+    for (const auto& td : delta.tables) {
+      if (td.table_id == t) return &td;
+    }
+    return nullptr;
+  };
   for (const auto& td : delta.tables) {
     auto it = by_table_.find(td.table_id);
     if (it == by_table_.end()) continue;
     for (const Query* q : it->second) {
-      std::vector<ByteView> inserts;
-      std::vector<ByteView> deletes;
+      if (seen.insert(q).second) affected.push_back(q);
+    }
+  }
+  std::map<ClientId, std::map<QuerySetId, std::vector<protocol::TableUpdate>>> out;
+  for (const Query* q : affected) {
+    RowChanges changes;
+    if (q->bound.join) {
+      changes = JoinDelta(q->bound, store, changes_of(q->bound.table_id),
+                          changes_of(q->bound.join->other_table_id));
+    } else {
+      const store::TableDelta& td = *changes_of(q->bound.table_id);
       for (const auto& row : td.inserts) {
-        if (q->bound.Matches(row)) inserts.push_back(row);
+        if (q->bound.Matches(row)) changes.inserts.push_back(row);
       }
       for (const auto& row : td.deletes) {
-        if (q->bound.Matches(row)) deletes.push_back(row);
+        if (q->bound.Matches(row)) changes.deletes.push_back(row);
       }
-      if (inserts.empty() && deletes.empty()) continue;
-      // Encoded once; every subscriber's message shares these bytes.
-      const protocol::TableUpdate update{q->bound.table_name,
-                                         protocol::BsatnRowList::FromRows(inserts),
-                                         protocol::BsatnRowList::FromRows(deletes)};
-      for (const auto& [sub, count] : q->subscribers) {
-        out[sub.first][sub.second].push_back(update);
-      }
+    }
+    if (changes.empty()) continue;
+    // Encoded once; every subscriber's message shares these bytes.
+    const protocol::TableUpdate update{q->bound.table_name,
+                                       protocol::BsatnRowList::FromRows(changes.inserts),
+                                       protocol::BsatnRowList::FromRows(changes.deletes)};
+    for (const auto& [sub, count] : q->subscribers) {
+      out[sub.first][sub.second].push_back(update);
     }
   }
   std::vector<ClientUpdate> updates;

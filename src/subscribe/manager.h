@@ -56,8 +56,9 @@ class SubscriptionManager {
   void RemoveClient(ClientId client);
 
   // The updates `delta` causes, per affected client, in client id order. Clients with no
-  // affected query set are absent.
-  std::vector<ClientUpdate> OnCommit(const store::TxDelta& delta);
+  // affected query set are absent. `store` is the state after the transaction (joins look
+  // rows up in it; single-table queries only filter the delta).
+  std::vector<ClientUpdate> OnCommit(const store::TxDelta& delta, const store::Store& store);
 
   size_t query_count() const { return queries_.size(); }
   size_t client_count() const { return clients_.size(); }
@@ -80,7 +81,7 @@ class SubscriptionManager {
   static protocol::QueryRows Evaluate(const std::vector<const Query*>& queries,
                                       const store::Store& store);
 
-  std::map<std::string, std::unique_ptr<Query>> queries_;  // canonical key -> query
+  std::map<std::string, std::unique_ptr<Query>> queries_;   // canonical key -> query
   std::map<store::TableId, std::vector<Query*>> by_table_;  // queries reading each table
   std::map<ClientId, ClientState> clients_;
 };

@@ -139,8 +139,9 @@ TEST(SubscriptionManager, OnCommitRoutesChangesOnlyToMatchingSubscribers) {
   ASSERT_TRUE(
       m.Subscribe(40, 0, Queries({"SELECT * FROM people WHERE id = 99"}), store, false).ok());
 
-  auto updates = m.OnCommit(Commit(store, {{0, PersonRow(2, "bo")}, {0, PersonRow(4, "di")}},
-                                   {{0, PersonRow(5, "eve")}}));
+  auto updates = m.OnCommit(
+      Commit(store, {{0, PersonRow(2, "bo")}, {0, PersonRow(4, "di")}}, {{0, PersonRow(5, "eve")}}),
+      store);
   ASSERT_EQ(updates.size(), 2u);  // 20 watches only scores, 40 matches nothing
   EXPECT_EQ(updates[0].client, 10u);
   EXPECT_EQ(updates[1].client, 30u);
@@ -163,8 +164,8 @@ TEST(SubscriptionManager, OnCommitRoutesChangesOnlyToMatchingSubscribers) {
   EXPECT_TRUE(c30[0].tables[0].deletes.empty());
 
   // A change to a table nobody watches, or an empty delta, reaches nobody.
-  EXPECT_TRUE(m.OnCommit(Commit(store, {{2, U64Key(1)}})).empty());
-  EXPECT_TRUE(m.OnCommit(store::TxDelta{}).empty());
+  EXPECT_TRUE(m.OnCommit(Commit(store, {{2, U64Key(1)}}), store).empty());
+  EXPECT_TRUE(m.OnCommit(store::TxDelta{}, store).empty());
 }
 
 TEST(SubscriptionManager, SubscribersOfOneQueryShareTheEncodedRows) {
@@ -174,7 +175,7 @@ TEST(SubscriptionManager, SubscribersOfOneQueryShareTheEncodedRows) {
   for (ClientId c = 1; c <= 3; ++c) {
     ASSERT_TRUE(m.Subscribe(c, 0, Queries({"SELECT * FROM people"}), store, false).ok());
   }
-  auto updates = m.OnCommit(Commit(store, {{0, PersonRow(1, "a")}}));
+  auto updates = m.OnCommit(Commit(store, {{0, PersonRow(1, "a")}}), store);
   ASSERT_EQ(updates.size(), 3u);
   const Bytes* first = &updates[0].query_sets[0].tables[0].inserts.encoded();
   for (const auto& u : updates) EXPECT_EQ(&u.query_sets[0].tables[0].inserts.encoded(), first);
@@ -188,10 +189,10 @@ TEST(SubscriptionManager, DeletesCarryTheExactBytesOfTheEarlierInsert) {
   ASSERT_TRUE(
       m.Subscribe(1, 0, Queries({"SELECT * FROM scores WHERE won = true"}), store, false).ok());
   const Bytes row = ScoreRow(3, -7, true);
-  auto ins = m.OnCommit(Commit(store, {{1, row}}));
+  auto ins = m.OnCommit(Commit(store, {{1, row}}), store);
   ASSERT_EQ(ins.size(), 1u);
   const auto inserted = RowsOf(ins[0].query_sets[0].tables[0].inserts);
-  auto del = m.OnCommit(Commit(store, {}, {{1, row}}));
+  auto del = m.OnCommit(Commit(store, {}, {{1, row}}), store);
   ASSERT_EQ(del.size(), 1u);
   EXPECT_EQ(RowsOf(del[0].query_sets[0].tables[0].deletes), inserted);
   EXPECT_TRUE(del[0].query_sets[0].tables[0].inserts.empty());
@@ -217,7 +218,7 @@ TEST(SubscriptionManager, UnsubscribeReturnsDroppedRowsOnlyWhenAsked) {
   EXPECT_EQ(m.query_count(), 0u);
   EXPECT_EQ(m.client_count(), 0u);
   EXPECT_TRUE(
-      m.OnCommit(Commit(store, {{0, PersonRow(2, "c")}}, {{0, PersonRow(2, "b")}})).empty());
+      m.OnCommit(Commit(store, {{0, PersonRow(2, "c")}}, {{0, PersonRow(2, "b")}}), store).empty());
   auto again = m.Unsubscribe(1, 4, true, store);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), ErrorCode::kNotFound);
@@ -265,7 +266,7 @@ TEST(SubscriptionManager, InvalidSubscriptionsFailAndRegisterNothing) {
   EXPECT_NE(dup.status().message().find("query set id 0 is already in use"), std::string::npos);
   EXPECT_EQ(m.query_count(), 1u);
   // The original set still receives its updates.
-  EXPECT_EQ(m.OnCommit(Commit(store, {{0, PersonRow(1, "a")}})).size(), 1u);
+  EXPECT_EQ(m.OnCommit(Commit(store, {{0, PersonRow(1, "a")}}), store).size(), 1u);
   // The owner may read the private table.
   EXPECT_TRUE(m.Subscribe(2, 0, Queries({"SELECT * FROM vault"}), store, true).ok());
 }
@@ -294,7 +295,7 @@ TEST(SubscriptionManager, TheSameQueryTwiceInASetCountsOnce) {
                           store, false);
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->tables.size(), 1u);
-  auto updates = m.OnCommit(Commit(store, {{0, PersonRow(2, "b")}}));
+  auto updates = m.OnCommit(Commit(store, {{0, PersonRow(2, "b")}}), store);
   ASSERT_EQ(updates.size(), 1u);
   ASSERT_EQ(updates[0].query_sets.size(), 1u);
   EXPECT_EQ(updates[0].query_sets[0].tables.size(), 1u);
@@ -316,14 +317,15 @@ TEST(SubscriptionManager, RemoveClientReleasesEverythingButSharedQueriesStay) {
   m.RemoveClient(1);
   EXPECT_EQ(m.query_count(), 1u);
   EXPECT_EQ(m.client_count(), 1u);
-  auto updates = m.OnCommit(Commit(store, {{0, PersonRow(1, "a")}, {1, ScoreRow(1, 1, true)}}));
+  auto updates =
+      m.OnCommit(Commit(store, {{0, PersonRow(1, "a")}, {1, ScoreRow(1, 1, true)}}), store);
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].client, 2u);
   m.RemoveClient(2);
   m.RemoveClient(3);  // unknown: no effect
   EXPECT_EQ(m.query_count(), 0u);
   EXPECT_EQ(m.client_count(), 0u);
-  EXPECT_TRUE(m.OnCommit(Commit(store, {{0, PersonRow(2, "b")}})).empty());
+  EXPECT_TRUE(m.OnCommit(Commit(store, {{0, PersonRow(2, "b")}}), store).empty());
 }
 
 // ---- Property: a client's cache always equals its queries evaluated from scratch ----
@@ -589,7 +591,7 @@ RC_GTEST_PROP(SubscriptionProperty, AppliedUpdatesEqualQueriesEvaluatedFromScrat
       m.RemoveClient(client);
       clients.erase(client);
     } else {  // a transaction
-      auto updates = m.OnCommit(RandomTransaction(store));
+      auto updates = m.OnCommit(RandomTransaction(store), store);
       ClientId last = 0;
       for (const ClientUpdate& u : updates) {
         RC_ASSERT(u.client > last);  // one update per client, in client order
