@@ -185,6 +185,7 @@ class BTreeIndex final : public Index {
       leaves_.push_back(std::make_unique<Leaf>());
       leaves_[0]->ids[0] = id;
       leaves_[0]->n = 1;
+      last_.push_back(id);
       return;
     }
     // The first leaf whose last entry is not below `id`, else the last leaf.
@@ -199,6 +200,7 @@ class BTreeIndex final : public Index {
         fresh->ids[0] = id;
         fresh->n = 1;
         leaves_.push_back(std::move(fresh));
+        last_.push_back(id);
         return;
       }
       Split(li);
@@ -208,6 +210,7 @@ class BTreeIndex final : public Index {
     std::memmove(&leaf.ids[pos + 1], &leaf.ids[pos], (leaf.n - pos) * sizeof(uint32_t));
     leaf.ids[pos] = id;
     ++leaf.n;
+    last_[li] = leaf.ids[leaf.n - 1];
   }
 
   void Erase(RowId rid) override {
@@ -221,14 +224,19 @@ class BTreeIndex final : public Index {
     --leaf.n;
     if (leaf.n == 0) {
       leaves_.erase(leaves_.begin() + static_cast<ptrdiff_t>(li));
-    } else if (leaf.n < kLeafCap / 4 && li + 1 < leaves_.size() &&
-               leaf.n + leaves_[li + 1]->n <= kLeafCap / 2) {
+      last_.erase(last_.begin() + static_cast<ptrdiff_t>(li));
+      return;
+    }
+    if (leaf.n < kLeafCap / 4 && li + 1 < leaves_.size() &&
+        leaf.n + leaves_[li + 1]->n <= kLeafCap / 2) {
       // Merge sparse neighbours so deletes do not leave a trail of near-empty leaves.
       Leaf& next = *leaves_[li + 1];
       std::memcpy(&leaf.ids[leaf.n], next.ids, next.n * sizeof(uint32_t));
       leaf.n += next.n;
       leaves_.erase(leaves_.begin() + static_cast<ptrdiff_t>(li + 1));
+      last_.erase(last_.begin() + static_cast<ptrdiff_t>(li + 1));
     }
+    last_[li] = leaf.ids[leaf.n - 1];
   }
 
   Status Scan(const IndexRange& range, std::vector<RowId>& out) const override {
@@ -245,7 +253,8 @@ class BTreeIndex final : public Index {
   }
 
   size_t BytesUsed() const override {
-    return leaves_.size() * sizeof(Leaf) + leaves_.capacity() * sizeof(leaves_[0]);
+    return leaves_.size() * sizeof(Leaf) + leaves_.capacity() * sizeof(leaves_[0]) +
+           last_.capacity() * sizeof(uint32_t);
   }
 
  private:
@@ -285,11 +294,10 @@ class BTreeIndex final : public Index {
 
   template <typename Below>
   size_t FirstLeafNotBelow(Below below) const {
-    size_t lo = 0, hi = leaves_.size();
+    size_t lo = 0, hi = last_.size();
     while (lo < hi) {
       const size_t mid = lo + (hi - lo) / 2;
-      const Leaf& l = *leaves_[mid];
-      if (below(l.ids[l.n - 1])) {
+      if (below(last_[mid])) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -325,10 +333,15 @@ class BTreeIndex final : public Index {
     right->n = full.n - half;
     std::memcpy(right->ids, &full.ids[half], right->n * sizeof(uint32_t));
     full.n = half;
+    last_.insert(last_.begin() + static_cast<ptrdiff_t>(li + 1), right->ids[right->n - 1]);
+    last_[li] = full.ids[half - 1];
     leaves_.insert(leaves_.begin() + static_cast<ptrdiff_t>(li + 1), std::move(right));
   }
 
   std::vector<std::unique_ptr<Leaf>> leaves_;
+  // The last entry of each leaf, so the directory search reads one array and the rows,
+  // not every leaf it passes (one cache miss less per comparison).
+  std::vector<uint32_t> last_;
 };
 
 }  // namespace

@@ -171,12 +171,35 @@ Result<Table::InsertOutcome> Table::Insert(Bytes row, bool apply_sequences) {
   if (apply_sequences) {
     if (Status s = ApplySequences(row); !s.ok()) return s;
   }
-  if (auto existing = FindRowImpl(row)) return InsertOutcome{*existing, false};
-  for (const auto& ix : indexes_) {
-    if (!ix->schema().unique) continue;
+  // A byte-equal row makes the insert a no-op; it is found through the identity index
+  // first, whose lookup then also serves as that index's uniqueness check.
+  std::optional<RowId> identity_clash;
+  if (row_set_) {
+    if (auto existing = row_set_->Find(row)) return InsertOutcome{*existing, false};
+  } else {
+    const Index& ix = *indexes_[*identity_index_];
     KeyColumns k;
-    ix->spec().SliceRow(row, k);
-    if (ix->FindEqual(k)) {
+    ix.spec().SliceRow(row, k);
+    if (auto id = ix.FindEqual(k)) {
+      const ByteView have = rows_.Get(*id);
+      if (have.size() == row.size() && std::memcmp(have.data(), row.data(), row.size()) == 0) {
+        return InsertOutcome{*id, false};
+      }
+      identity_clash = id;
+    }
+  }
+  for (size_t i = 0; i < indexes_.size(); ++i) {
+    const auto& ix = indexes_[i];
+    if (!ix->schema().unique) continue;
+    bool clash;
+    if (identity_index_ && i == *identity_index_) {
+      clash = identity_clash.has_value();
+    } else {
+      KeyColumns k;
+      ix->spec().SliceRow(row, k);
+      clash = ix->FindEqual(k).has_value();
+    }
+    if (clash) {
       std::string cols;
       for (uint16_t c : ix->schema().columns) {
         cols += (cols.empty() ? "'" : ", '") + schema_.column_name(c) + "'";
