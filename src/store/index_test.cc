@@ -368,3 +368,32 @@ TEST(TableIds, AnIdFreedInATransactionIsNotReusedBeforeItEnds) {
 
 }  // namespace
 }  // namespace stdb::store
+
+namespace stdb::store {
+namespace {
+
+TEST(CopyRows, ANewUniqueConstraintThatRowsBreakIsRefusedAndSequencesContinue) {
+  // Proves a module update's copy into the new schema refuses rows that break a new
+  // unique constraint (naming the table and index), and that a sequence continues after
+  // both the old sequence and the largest stored value, so ids are never reused.
+  Table from(PointSchema());
+  ASSERT_TRUE(from.Insert(Row({0, 1, 1, "same"})).ok());   // id 1
+  ASSERT_TRUE(from.Insert(Row({50, 2, 2, "same"})).ok());  // explicit id 50
+  ASSERT_TRUE(from.Insert(Row({0, 3, 3, "other"})).ok());  // id 2
+  TableSchema unique_names = PointSchema();
+  unique_names.indexes.push_back(IndexSchema{"name_key", IndexAlgorithm::kHash, {3}, true});
+  Table strict(std::move(unique_names));
+  Status s = CopyRows(from, strict);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("the rows of table 't' do not fit its new schema: duplicate key in "
+                             "unique index 'name_key'"),
+            std::string::npos)
+      << s.message();
+  Table to(PointSchema());
+  ASSERT_TRUE(CopyRows(from, to).ok());
+  EXPECT_EQ(to.size(), 3u);
+  EXPECT_EQ(to.NextSequenceValue(0), 51u);
+}
+
+}  // namespace
+}  // namespace stdb::store

@@ -187,6 +187,8 @@ std::vector<NotAModule> NotAModuleCases() {
       {"an executable (/bin/true)", ReadFile("/bin/true"), "executable"},
       {"a shared library without the module ABI", ReadFile(kNotAModuleLibrary), "does not export"},
       {"a truncated module", ReadFile(kQuickstartModule).substr(0, 4096), "truncated"},
+      {"a module with an invalid schema", ReadFile(kInvalidSchemaModule),
+       "table 't': index 'by_x' names unknown column index 5"},
   };
 }
 

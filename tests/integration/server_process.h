@@ -37,6 +37,9 @@ inline constexpr const char* kQuickstartModule = STDB_QUICKSTART_MODULE;
 inline constexpr const char* kEdgeCasesModule = STDB_EDGE_CASES_MODULE;
 // An ELF shared library that is not a module (it lacks the module ABI exports).
 inline constexpr const char* kNotAModuleLibrary = STDB_NOT_A_MODULE_LIBRARY;
+// A module whose schema fails validation: an index on a column that does not exist
+// (src/module/testdata/fixture_module.cc, kind 4).
+inline constexpr const char* kInvalidSchemaModule = STDB_INVALID_SCHEMA_MODULE;
 
 // How long Start waits for the server to answer /v1/ping (sanitizer builds start slowly).
 inline constexpr auto kStartTimeout = std::chrono::seconds(30);
