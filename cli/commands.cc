@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_config.h"
+#include "cli/log_format.h"
 #include "cli/table_format.h"
 #include "net/client.h"
 
@@ -37,7 +39,8 @@ bool OnPath(const std::string& program) {
   while (start <= p.size()) {
     size_t end = p.find(':', start);
     if (end == std::string::npos) end = p.size();
-    if (::access((fs::path(p.substr(start, end - start)) / program).c_str(), X_OK) == 0) return true;
+    if (::access((fs::path(p.substr(start, end - start)) / program).c_str(), X_OK) == 0)
+      return true;
     start = end + 1;
   }
   return false;
@@ -46,7 +49,8 @@ bool OnPath(const std::string& program) {
 // The module SDK: $STDB_SDK_DIR, else the source tree this CLI was built from, else an
 // installed copy next to the binary.
 std::optional<fs::path> SdkDir() {
-  if (const char* env = std::getenv("STDB_SDK_DIR"); env != nullptr && *env != '\0') return fs::path(env);
+  if (const char* env = std::getenv("STDB_SDK_DIR"); env != nullptr && *env != '\0')
+    return fs::path(env);
   for (fs::path candidate : {fs::path(STDB_SOURCE_DIR) / "sdk" / "module",
                              SelfDir() / ".." / "share" / "stdb" / "sdk" / "module"}) {
     if (fs::exists(candidate / "cmake" / "StdbModule.cmake")) return candidate;
@@ -117,9 +121,14 @@ int Build(const BuildOptions& options, fs::path* module_file) {
   auto sdk = SdkDir();
   if (!sdk) return Error("cannot find the module SDK; set STDB_SDK_DIR to <stdb>/sdk/module");
   const fs::path build_dir = project / "build";
-  std::vector<std::string> configure = {"cmake", "-S", project.string(), "-B", build_dir.string(),
-                                        "-DSTDB_SDK_DIR=" + sdk->string(),
-                                        std::string("-DCMAKE_BUILD_TYPE=") + (options.debug ? "Debug" : "Release")};
+  std::vector<std::string> configure = {
+      "cmake",
+      "-S",
+      project.string(),
+      "-B",
+      build_dir.string(),
+      "-DSTDB_SDK_DIR=" + sdk->string(),
+      std::string("-DCMAKE_BUILD_TYPE=") + (options.debug ? "Debug" : "Release")};
   if (!fs::exists(build_dir / "CMakeCache.txt") && OnPath("ninja")) {
     configure.insert(configure.end(), {"-G", "Ninja"});
   }
@@ -141,7 +150,8 @@ int Build(const BuildOptions& options, fs::path* module_file) {
       newest_time = e.last_write_time();
     }
   }
-  if (!newest) return Error("the build produced no .so in " + build_dir.string() + "; use stdb_add_module()");
+  if (!newest)
+    return Error("the build produced no .so in " + build_dir.string() + "; use stdb_add_module()");
   std::cout << "Build finished: " << newest->string() << "\n";
   if (module_file != nullptr) *module_file = *newest;
   return 0;
@@ -195,10 +205,9 @@ int Call(const std::optional<std::string>& server_flag, const std::string& datab
   auto& [config, server] = *conn;
   auto token = EnsureToken(config, server);
   if (!token) return 1;
-  auto res = net::HttpRequest("POST", server + "/v1/database/" + database + "/call/" + reducer,
-                              {{"Authorization", "Bearer " + *token},
-                               {"Content-Type", "application/json"}},
-                              array.dump());
+  auto res = net::HttpRequest(
+      "POST", server + "/v1/database/" + database + "/call/" + reducer,
+      {{"Authorization", "Bearer " + *token}, {"Content-Type", "application/json"}}, array.dump());
   if (!res.ok()) return Error(res.status().message());
   if (res->status != 200) return Error(ServerMessage(*res));
   return 0;
@@ -226,6 +235,73 @@ int Sql(const std::optional<std::string>& server_flag, const std::string& databa
     std::cout << FormatSqlTable(results[i]);
   }
   return 0;
+}
+
+namespace {
+
+// Set by SIGINT / SIGTERM while `spacetime logs` runs, so it stops reading and exits
+// cleanly instead of dying mid-line.
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void OnInterrupt(int) { g_interrupted = 1; }
+
+// Bounded: an error body is kept up to this size for the one-line message.
+constexpr size_t kErrorBodyBytesMax = 64 << 10;
+
+}  // namespace
+
+int Logs(const LogsOptions& options) {
+  auto conn = Connect(options.server);
+  if (!conn) return 1;
+  auto& [config, server] = *conn;
+  auto token = EnsureToken(config, server);
+  if (!token) return 1;
+  std::string url = server + "/v1/database/" + options.database +
+                    "/logs?follow=" + (options.follow ? "true" : "false");
+  if (options.num_lines) url += "&num_lines=" + std::to_string(*options.num_lines);
+
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  int status = 0;
+  std::string error_body;
+  LineSplitter lines;
+  auto print = [&](std::string_view line) {
+    if (line.empty()) return;
+    std::cout << (options.json ? std::string(line) : FormatLogLine(line)) << "\n";
+  };
+  net::HttpStreamHandler handler;
+  handler.on_head = [&](int s, const auto&) { status = s; };
+  handler.on_body = [&](std::string_view data) {
+    if (status != 200) {
+      error_body.append(
+          data.substr(0, kErrorBodyBytesMax - std::min(kErrorBodyBytesMax, error_body.size())));
+      return true;
+    }
+    lines.Feed(data, print);
+    std::cout.flush();  // a follower shows each line as it comes
+    return true;
+  };
+  handler.cancelled = [] { return g_interrupted != 0; };
+  auto res = net::HttpStream("GET", url, {{"Authorization", "Bearer " + *token}}, "", handler);
+  if (g_interrupted) return 0;
+  if (!res.ok()) return Error(res.status().message());
+  if (res->status != 200) {
+    net::HttpResponse r{res->status, {}, error_body};
+    return Error(ServerMessage(r));
+  }
+  print(lines.rest());
+  std::cout.flush();
+  if (res->complete) return 0;
+  // A follow ends when the server stops: that is an expected way out, not a failure.
+  if (options.follow) {
+    std::cerr << "spacetime logs: the server closed the connection\n";
+    return 0;
+  }
+  return Error("the server closed the connection before sending every log line");
 }
 
 int Start(const std::vector<std::string>& args) {

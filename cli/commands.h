@@ -31,6 +31,17 @@ int Call(const std::optional<std::string>& server, const std::string& database,
 int Sql(const std::optional<std::string>& server, const std::string& database,
         const std::string& query, bool json);
 
+struct LogsOptions {
+  std::string database;
+  std::optional<size_t> num_lines;  // nullopt: every line the server keeps
+  bool follow = false;              // keep printing new lines until Ctrl-C or server close
+  bool json = false;                // print the server's JSON lines unchanged
+  std::optional<std::string> server;
+};
+// Prints a database's module log (owner only), one line per entry. With `follow`, runs
+// until Ctrl-C (exit 0) or until the server ends the stream.
+int Logs(const LogsOptions& options);
+
 // Runs the `spacetimedb` server binary (next to this one, else on PATH) with `args`.
 int Start(const std::vector<std::string>& args);
 

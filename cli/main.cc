@@ -1,7 +1,6 @@
 // spacetime: the stdb command-line tool (docs/cli.md).
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/commands.h"
 
@@ -13,16 +12,21 @@ int main(int argc, char** argv) {
 
   auto* build = app.add_subcommand("build", "Build the module project in the current directory");
   BuildOptions build_opts;
-  build->add_option("-p,--project-path", build_opts.project, "module project directory (default .)");
+  build->add_option("-p,--project-path", build_opts.project,
+                    "module project directory (default .)");
   build->add_flag("--debug", build_opts.debug, "build without optimisation");
 
   auto* publish = app.add_subcommand("publish", "Build a module and publish it as a database");
   PublishOptions pub;
   publish->add_option("database", pub.database, "database name")->required();
-  publish->add_option("-p,--project-path", pub.build.project, "module project directory (default .)");
-  publish->add_option("-b,--bin-path", pub.bin_path, "publish this module file instead of building");
-  publish->add_flag("-c,--delete-data", pub.delete_data, "clear the database's data (needed for incompatible schema changes)");
-  publish->add_option("-s,--server", server, "server URL or 'local' (default http://127.0.0.1:3000)");
+  publish->add_option("-p,--project-path", pub.build.project,
+                      "module project directory (default .)");
+  publish->add_option("-b,--bin-path", pub.bin_path,
+                      "publish this module file instead of building");
+  publish->add_flag("-c,--delete-data", pub.delete_data,
+                    "clear the database's data (needed for incompatible schema changes)");
+  publish->add_option("-s,--server", server,
+                      "server URL or 'local' (default http://127.0.0.1:3000)");
 
   auto* call = app.add_subcommand("call", "Call a reducer");
   std::string database, reducer, query;
@@ -38,6 +42,16 @@ int main(int argc, char** argv) {
   sql->add_option("query", query, "SQL text")->required();
   sql->add_flag("--json", json, "print the server's JSON instead of a table");
   sql->add_option("-s,--server", server, "server URL or 'local'");
+
+  auto* logs = app.add_subcommand("logs", "Print a database's module log (owner only)");
+  LogsOptions logs_opts;
+  logs->add_option("database", logs_opts.database, "database name")->required();
+  logs->add_option("-n,--num-lines", logs_opts.num_lines,
+                   "print only the last N lines (default: all the server keeps)")
+      ->check(CLI::Range(0, 1000000));
+  logs->add_flag("-f,--follow", logs_opts.follow, "keep printing new lines until Ctrl-C");
+  logs->add_flag("--json", logs_opts.json, "print the server's JSON lines unchanged");
+  logs->add_option("-s,--server", server, "server URL or 'local'");
 
   auto* start = app.add_subcommand("start", "Start a server (runs spacetimedb start)");
   start->prefix_command();
@@ -57,6 +71,10 @@ int main(int argc, char** argv) {
   }
   if (*call) return Call(server, database, reducer, args);
   if (*sql) return Sql(server, database, query, json);
+  if (*logs) {
+    logs_opts.server = server;
+    return Logs(logs_opts);
+  }
   if (*start) return Start(start->remaining());
   if (*version) {
     std::cout << "spacetime (stdb) 0.1.0\n";

@@ -21,18 +21,6 @@ std::string SpecialTag(const Json& type) {
   return "";
 }
 
-std::string Rfc3339(int64_t micros) {
-  const std::time_t secs = static_cast<std::time_t>(micros / 1000000 - (micros % 1000000 < 0 ? 1 : 0));
-  const int64_t frac = ((micros % 1000000) + 1000000) % 1000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof(out), "%s.%06lldZ", buf, static_cast<long long>(frac));
-  return out;
-}
-
 size_t DisplayWidth(const std::string& s) {
   size_t w = 0;
   for (unsigned char c : s) {
@@ -42,6 +30,19 @@ size_t DisplayWidth(const std::string& s) {
 }
 
 }  // namespace
+
+std::string Rfc3339(int64_t micros) {
+  const std::time_t secs =
+      static_cast<std::time_t>(micros / 1000000 - (micros % 1000000 < 0 ? 1 : 0));
+  const int64_t frac = ((micros % 1000000) + 1000000) % 1000000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof(out), "%s.%06lldZ", buf, static_cast<long long>(frac));
+  return out;
+}
 
 std::string FormatCell(const Json& type, const Json& value) {
   const std::string tag = SpecialTag(type);
@@ -59,7 +60,8 @@ std::string FormatCell(const Json& type, const Json& value) {
     const Json& variants = type["Sum"]["variants"];
     const std::string name = value.begin().key();
     // Option<T>: show the content, or none.
-    if (variants.is_array() && variants.size() == 2 && variants[0]["name"].value("some", "") == "some" &&
+    if (variants.is_array() && variants.size() == 2 &&
+        variants[0]["name"].value("some", "") == "some" &&
         variants[1]["name"].value("some", "") == "none") {
       if (name == "none") return "none";
       return FormatCell(variants[0]["algebraic_type"], value.begin().value());
@@ -91,7 +93,8 @@ std::string FormatSqlTable(const Json& result) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& row : result["rows"]) {
     std::vector<std::string> cells;
-    for (size_t i = 0; i < header.size() && i < row.size(); ++i) cells.push_back(FormatCell(types[i], row[i]));
+    for (size_t i = 0; i < header.size() && i < row.size(); ++i)
+      cells.push_back(FormatCell(types[i], row[i]));
     rows.push_back(std::move(cells));
   }
   std::vector<size_t> width(header.size());
@@ -111,7 +114,8 @@ std::string FormatSqlTable(const Json& result) {
     return out + "\n";
   };
   std::string out = line(header);
-  for (size_t i = 0; i < width.size(); ++i) out += (i == 0 ? "-" : "-+-") + std::string(width[i], '-');
+  for (size_t i = 0; i < width.size(); ++i)
+    out += (i == 0 ? "-" : "-+-") + std::string(width[i], '-');
   out += "-\n";
   for (const auto& r : rows) out += line(r);
   out += "(" + std::to_string(rows.size()) + (rows.size() == 1 ? " row)\n" : " rows)\n");

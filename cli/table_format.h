@@ -1,6 +1,7 @@
 // Formats /sql results (the JSON the server returns) as aligned text tables.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -14,5 +15,9 @@ std::string FormatSqlTable(const nlohmann::json& result);
 
 // The text of one cell for a value of the given SATS type JSON (as in "algebraic_type").
 std::string FormatCell(const nlohmann::json& type, const nlohmann::json& value);
+
+// Microseconds since the Unix epoch as RFC 3339 UTC with microseconds
+// ("2023-11-14T22:13:20.123456Z").
+std::string Rfc3339(int64_t micros);
 
 }  // namespace stdb::cli

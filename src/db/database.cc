@@ -1,5 +1,6 @@
 #include "db/database.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
@@ -10,29 +11,53 @@
 
 namespace stdb::db {
 
-// Module log lines go to the server log, scoped by database name.
-class Database::LogToServer final : public module::LogSink {
+// Module log lines go to the server log (scoped by database name, as before) and to the
+// database's ModuleLog, stamped with the database's clock and the running reducer.
+// Worker-thread only, except log(), which is thread-safe.
+class Database::ReducerLog final : public module::LogSink {
  public:
-  explicit LogToServer(std::string scope) : scope_(std::move(scope)) {}
+  ReducerLog(std::string scope, const Clock& clock, std::unique_ptr<ModuleLog> log)
+      : scope_(std::move(scope)), clock_(clock), log_(std::move(log)) {}
+
   void Write(module::LogLevel level, std::string_view message) override {
     LogLine(static_cast<LogSeverity>(level), scope_, message);
+    log_->Append(LogRecord{clock_.NowMicros(), level, reducer_, std::string(message)});
   }
 
+  // Names the reducer whose lines follow.
+  void BeginReducer(std::string_view reducer) { reducer_ = reducer; }
+  // The reducer has returned: its transaction is over, so its lines go to the file now
+  // (write(2) without fsync; see ModuleLog::Flush).
+  void EndReducer() {
+    reducer_.clear();
+    log_->Flush();
+  }
+
+  ModuleLog& log() const { return *log_; }
+
  private:
-  std::string scope_;
+  const std::string scope_;
+  const Clock& clock_;
+  const std::unique_ptr<ModuleLog> log_;
+  std::string reducer_;
 };
 
-Database::Database(Options options, std::unique_ptr<module::ModuleHost> host)
+Database::Database(Options options, std::unique_ptr<module::ModuleHost> host,
+                   std::unique_ptr<ModuleLog> module_log)
     : options_(std::move(options)),
       host_(std::move(host)),
-      log_(std::make_unique<LogToServer>("db/" + options_.name)),
+      log_(std::make_unique<ReducerLog>("db/" + options_.name, *options_.clock,
+                                        std::move(module_log))),
       store_(host_->def().TableSchemas()),
       schema_(std::make_shared<const module::ModuleDef>(host_->def())) {}
 
 Result<std::unique_ptr<Database>> Database::Create(Options options,
                                                    std::unique_ptr<module::ModuleHost> host) {
   STDB_ASSERT(host != nullptr);
-  std::unique_ptr<Database> db(new Database(std::move(options), std::move(host)));
+  STDB_ASSIGN_OR_RETURN(auto module_log, ModuleLog::Open(ModuleLog::Options{.dir = options.dir}));
+  std::unique_ptr<Database> db(
+      new Database(std::move(options), std::move(host), std::move(module_log)));
+  db->scheduler_.Reset(db->store_, db->options_.clock->NowMicros());
   // init runs before the worker exists, so nothing can observe the database before it.
   Status init = db->RunLifecycle(module::Lifecycle::kInit, Caller{db->options_.owner, 0});
   if (!init.ok()) {
@@ -51,6 +76,8 @@ void Database::Stop() {
   // outboxes breaks the cycle between this database and its connected sessions, so that
   // both are freed once the network lets go of the sessions.
   clients_.clear();
+  // Log streams end once no reducer can write to them any more.
+  log_->log().EndFollowers();
 }
 
 std::shared_ptr<const module::ModuleDef> Database::schema() const {
@@ -58,10 +85,83 @@ std::shared_ptr<const module::ModuleDef> Database::schema() const {
   return schema_;
 }
 
+ModuleLog& Database::module_log() const { return log_->log(); }
+
 bool Database::Enqueue(Work work) { return queue_.TryPush(std::move(work)); }
 
 void Database::Run() {
-  while (auto work = queue_.Pop()) (*work)();
+  while (true) {
+    std::optional<Work> work;
+    if (auto next = scheduler_.NextDue()) {
+      // Wake for the next due row. The wait is capped so that a clock that jumps (a
+      // test's ManualClock, or the wall clock being set) is noticed within a second.
+      const int64_t wait =
+          std::clamp<int64_t>(*next - options_.clock->NowMicros(), 0, kScheduleWaitMaxMicros);
+      bool closed = false;
+      work = queue_.PopFor(std::chrono::microseconds(wait), closed);
+      if (closed) return;
+    } else {
+      work = queue_.Pop();
+      if (!work) return;
+    }
+    // Due rows run before the request that woke the worker: a request sees the effects
+    // of every schedule due before it was handled.
+    RunDueSchedules();
+    if (work) (*work)();
+  }
+}
+
+void Database::RunDueSchedules() {
+  const int64_t now = options_.clock->NowMicros();
+  for (int i = 0; i < kScheduledCallsPerWakeMax; ++i) {
+    auto due = scheduler_.PopDue(now);
+    if (!due) return;
+    RunScheduled(std::move(*due));
+  }
+}
+
+void Database::RunScheduled(Scheduler::Due due) {
+  const store::Table& table = store_.table(due.table);
+  auto id = table.FindByPrimaryKey(due.key);
+  if (!id) return;  // deleted meanwhile
+  const ByteView stored = table.Get(*id);
+  const Bytes row(stored.begin(), stored.end());
+  const store::TableSchema& schema = table.schema();
+  auto reducer = host_->def().FindReducer(schema.schedule->reducer);
+  STDB_ASSERT_MSG(reducer.has_value(), "schedule reducer checked at publish");
+  const bool once = due.interval_micros == 0;
+  // A Time row is deleted in the reducer's own transaction, so it fires exactly once;
+  // unless the reducer deleted it already or changed it (moving it to a new time).
+  auto delete_row = [&](store::Transaction& tx) -> Status {
+    return tx.DeleteRow(due.table, row).status();
+  };
+  int64_t ts = 0;
+  // The argument is a product of one field, the row: its BSATN is the row's.
+  Status s = RunReducer(*reducer, Caller{options_.identity, 0}, row, std::nullopt, ts, nullptr,
+                        once ? std::function<Status(store::Transaction&)>(delete_row)
+                             : std::function<Status(store::Transaction&)>());
+  if (!s.ok()) {
+    LogWarn("db/" + options_.name, "scheduled reducer '" + schema.schedule->reducer +
+                                       "' on table '" + schema.name + "' failed: " + s.message());
+    if (once) {
+      // Do not retry a failed one-off call forever: remove its row.
+      store::Transaction tx(store_);
+      if (delete_row(tx).ok()) {
+        CommitAndPublish(tx, std::nullopt, nullptr);
+      } else {
+        tx.Rollback();
+      }
+    }
+  }
+  if (once || scheduler_.Contains(due.table, due.key) || !table.FindByPrimaryKey(due.key)) {
+    return;  // fired once, rescheduled by an update of the row, or deleted
+  }
+  // Next tick of an Interval row; after a stall, skip the missed ticks instead of
+  // firing them in a burst.
+  int64_t next = due.at_micros + due.interval_micros;
+  const int64_t now = options_.clock->NowMicros();
+  if (next <= now) next = now + due.interval_micros;
+  scheduler_.Schedule(due.table, due.key, next, due.interval_micros);
 }
 
 static Status Overloaded(const std::string& db) {
@@ -87,16 +187,15 @@ Status Database::Connect(ClientId client, Caller caller, std::string token,
 }
 
 void Database::Disconnect(ClientId client) {
-  queue_
-      .PushUnbounded([this, client] {
-        auto it = clients_.find(client);
-        if (it == clients_.end()) return;  // never connected (client_connected refused it)
-        const Caller caller = it->second.caller;
-        subscriptions_.RemoveClient(client);
-        clients_.erase(it);
-        Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
-        if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
-      });
+  queue_.PushUnbounded([this, client] {
+    auto it = clients_.find(client);
+    if (it == clients_.end()) return;  // never connected (client_connected refused it)
+    const Caller caller = it->second.caller;
+    subscriptions_.RemoveClient(client);
+    clients_.erase(it);
+    Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
+    if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
+  });
 }
 
 Status Database::HandleMessage(ClientId client, protocol::ClientMessage message) {
@@ -132,8 +231,8 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
                                done = std::move(done)] {
     auto id = host_->def().FindReducer(reducer);
     if (!id) {
-      done(CallOutcome{NotFound("no such reducer '" + reducer + "' in database '" +
-                                options_.name + "'")});
+      done(CallOutcome{
+          NotFound("no such reducer '" + reducer + "' in database '" + options_.name + "'")});
       return;
     }
     if (host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
@@ -186,25 +285,30 @@ Status Database::RunLifecycle(module::Lifecycle lifecycle, const Caller& caller)
 
 Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
                             std::optional<ClientId> calling_client, int64_t& timestamp_micros,
-                            protocol::TransactionUpdate* caller_update) {
+                            protocol::TransactionUpdate* caller_update,
+                            const std::function<Status(store::Transaction&)>& before_commit) {
   timestamp_micros = options_.clock->NowMicros();
   const module::ReducerContext ctx{caller.identity, caller.connection_id, timestamp_micros,
                                    MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
                                    options_.identity};
   store::Transaction tx(store_);
+  log_->BeginReducer(host_->def().reducers[reducer_id].name);
   Status s = host_->CallReducer(tx, reducer_id, ctx, args, *log_);
+  log_->EndReducer();
+  if (s.ok() && before_commit) s = before_commit(tx);
   if (!s.ok()) {
     tx.Rollback();
     return s;
   }
-  CommitAndFanOut(tx, calling_client, caller_update);
+  CommitAndPublish(tx, calling_client, caller_update);
   return Status::Ok();
 }
 
-void Database::CommitAndFanOut(store::Transaction& tx, std::optional<ClientId> calling_client,
-                               protocol::TransactionUpdate* caller_update) {
+void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
+                                protocol::TransactionUpdate* caller_update) {
   const store::TxDelta delta = tx.Commit();
   if (delta.empty()) return;
+  scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
   for (auto& update : subscriptions_.OnCommit(delta)) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
@@ -218,7 +322,8 @@ void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {
   const bool owner = clients_.at(client).caller.identity == options_.owner;
   auto rows = subscriptions_.Subscribe(client, m.query_set_id, m.queries, store_, owner);
   if (!rows.ok()) {
-    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    Send(client,
+         protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
   Send(client, protocol::SubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
@@ -228,7 +333,8 @@ void Database::OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m) {
   const bool dropped = m.flags == protocol::UnsubscribeFlags::kSendDroppedRows;
   auto rows = subscriptions_.Unsubscribe(client, m.query_set_id, dropped, store_);
   if (!rows.ok()) {
-    Send(client, protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
+    Send(client,
+         protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
   Send(client, protocol::UnsubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
@@ -310,7 +416,7 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
         tx.Rollback();
         return affected.status();
       }
-      CommitAndFanOut(tx, std::nullopt, nullptr);
+      CommitAndPublish(tx, std::nullopt, nullptr);
       r.table = std::visit([](const auto& s) { return s.table; }, stmt);
       r.schema = sats::AlgebraicType::Product({});
       r.rows_affected = *affected;
@@ -334,16 +440,17 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
       auto it = std::find_if(new_def.tables.begin(), new_def.tables.end(),
                              [&](const module::TableDef& t) { return t.name == old_t.name; });
       if (it == new_def.tables.end()) {
-        return InvalidArgument("incompatible module update: table '" + old_t.name +
-                               "' would be removed; publish with --delete-data to clear the database");
+        return InvalidArgument(
+            "incompatible module update: table '" + old_t.name +
+            "' would be removed; publish with --delete-data to clear the database");
       }
       if (!(it->row_type == old_t.row_type) || it->primary_key != old_t.primary_key ||
           it->is_public != old_t.is_public) {
         return InvalidArgument("incompatible module update: table '" + old_t.name +
                                "' changed; publish with --delete-data to clear the database");
       }
-      same_tables = same_tables && (it - new_def.tables.begin()) ==
-                                       (&old_t - old_def.tables.data());
+      same_tables =
+          same_tables && (it - new_def.tables.begin()) == (&old_t - old_def.tables.data());
     }
   }
   store::Store next(new_def.TableSchemas());
@@ -351,13 +458,8 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
     for (const auto& t : new_def.tables) {
       auto old_id = store_.FindTable(t.name);
       if (!old_id) continue;
-      store::Transaction copy(next);
-      const store::TableId new_id = *next.FindTable(t.name);
-      store_.table(*old_id).ForEach([&](store::RowId, ByteView row) {
-        auto r = copy.Insert(new_id, Bytes(row.begin(), row.end()));
-        STDB_ASSERT(r.ok());
-      });
-      copy.Commit();
+      STDB_RETURN_IF_ERROR(
+          store::CopyRows(store_.table(*old_id), next.table(*next.FindTable(t.name))));
     }
   }
   if (clear || !same_tables) {
@@ -370,6 +472,7 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
   }
   host_ = std::move(host);
   store_ = std::move(next);
+  scheduler_.Reset(store_, options_.clock->NowMicros());
   if (new_owner) options_.owner = *new_owner;
   {
     std::lock_guard lock(schema_mu_);

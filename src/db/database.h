@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,8 @@
 #include "base/clock.h"
 #include "base/int256.h"
 #include "base/status.h"
+#include "db/module_log.h"
+#include "db/scheduler.h"
 #include "db/work_queue.h"
 #include "module/host.h"
 #include "protocol/messages.h"
@@ -63,25 +67,31 @@ struct SqlResult {
   sats::AlgebraicType schema;  // Product of the result columns
   std::vector<Bytes> rows;     // BSATN rows of `schema`
   int64_t duration_micros = 0;
-  // INSERT / UPDATE / DELETE: rows inserted, or matched by the WHERE (0 for SELECT).
-  uint64_t rows_affected = 0;
 };
 
 // Bounded: requests waiting for the worker. Beyond this, new requests are refused
 // with kOverloaded (WebSocket clients are disconnected, HTTP gets 503).
 inline constexpr size_t kWorkQueueMax = 16384;
+// Bounded: scheduled reducers run per worker wake-up before the next request.
+inline constexpr int kScheduledCallsPerWakeMax = 64;
+// The longest the worker sleeps while rows are scheduled (see Database::Run).
+inline constexpr int64_t kScheduleWaitMaxMicros = 1'000'000;
 
 class Database {
  public:
   struct Options {
     std::string name;
-    U256 identity;         // the database's own identity (module identity)
-    U256 owner;            // may see private tables; changed only on the worker thread
+    U256 identity;  // the database's own identity (module identity)
+    U256 owner;     // may see private tables; changed only on the worker thread
     const Clock* clock = &SystemClock::Get();
+    // The database's folder, where its module log is written (module.log). nullopt:
+    // module log lines are kept in memory only.
+    std::optional<std::filesystem::path> dir;
   };
 
-  // Creates a database running `host`. Runs the module's init reducer (if any) before
-  // anything else; if init fails, creation fails with its message.
+  // Creates a database running `host`. Opens its module log (kIo if `dir` is set and the
+  // log cannot be opened). Runs the module's init reducer (if any) before anything else;
+  // if init fails, creation fails with its message.
   static Result<std::unique_ptr<Database>> Create(Options options,
                                                   std::unique_ptr<module::ModuleHost> host);
   // Stops the worker after the queued work has run (Stop).
@@ -102,6 +112,8 @@ class Database {
   const U256& identity() const { return options_.identity; }
   // The current module schema (swapped atomically on publish).
   std::shared_ptr<const module::ModuleDef> schema() const;
+  // The lines the module's reducers have logged. Thread-safe (see ModuleLog).
+  ModuleLog& module_log() const;
 
   // Connects a WebSocket client: runs client_connected, then sends InitialConnection
   // with `token` as the first message. If client_connected fails, closes the client.
@@ -115,8 +127,7 @@ class Database {
   // Calls a reducer for an HTTP request. `args` is the BSATN of its parameters.
   Status CallReducer(Caller caller, std::string reducer, Bytes args,
                      std::function<void(CallOutcome)> done);
-  // Runs SQL text (';'-separated statements; docs/sql.md) for an HTTP request.
-  // INSERT / UPDATE / DELETE are for the owner only; each is its own transaction.
+  // Runs SQL text (';'-separated SELECT statements) for an HTTP request.
   Status Sql(Caller caller, std::string text,
              std::function<void(Result<std::vector<SqlResult>>)> done);
   // Replaces the module. `clear` drops all data first (and runs init again); without it
@@ -133,9 +144,10 @@ class Database {
     Caller caller;
     std::shared_ptr<ClientOutbox> outbox;
   };
-  class LogToServer;
+  class ReducerLog;
 
-  Database(Options options, std::unique_ptr<module::ModuleHost> host);
+  Database(Options options, std::unique_ptr<module::ModuleHost> host,
+           std::unique_ptr<ModuleLog> module_log);
   bool Enqueue(Work work);
   void Run();
 
@@ -143,13 +155,20 @@ class Database {
   Status RunLifecycle(module::Lifecycle lifecycle, const Caller& caller);
   // Runs one reducer as a transaction; on success fans out the changes. Returns the
   // reducer status; `caller_update` receives the caller's own subscription changes.
+  // `before_commit`, if set, runs inside the transaction after the reducer succeeded
+  // (a failure rolls everything back).
   Status RunReducer(uint32_t reducer_id, const Caller& caller, ByteView args,
                     std::optional<ClientId> calling_client, int64_t& timestamp_micros,
-                    protocol::TransactionUpdate* caller_update);
-  // Commits `tx` and sends its changes to subscribers; `calling_client`'s own update goes
-  // to `caller_update` (if given) instead of a TransactionUpdate message.
-  void CommitAndFanOut(store::Transaction& tx, std::optional<ClientId> calling_client,
-                       protocol::TransactionUpdate* caller_update);
+                    protocol::TransactionUpdate* caller_update,
+                    const std::function<Status(store::Transaction&)>& before_commit = {});
+  // Runs the scheduled reducers that are due (at most a bounded batch per call, so
+  // requests are not starved by a flood of due rows).
+  void RunDueSchedules();
+  void RunScheduled(Scheduler::Due due);
+  // Commits `tx` and sends its changes to subscribers (the caller's own changes, if it is
+  // a WebSocket client, to `caller_update` instead) and to the scheduler.
+  void CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
+                        protocol::TransactionUpdate* caller_update);
   void Send(ClientId client, const protocol::ServerMessage& message);
   void OnSubscribe(ClientId client, const protocol::Subscribe& m);
   void OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m);
@@ -161,9 +180,11 @@ class Database {
 
   Options options_;
   std::unique_ptr<module::ModuleHost> host_;
-  std::unique_ptr<LogToServer> log_;  // module log lines, scoped by database name
+  // Module log lines: to the server log and the database's ModuleLog.
+  std::unique_ptr<ReducerLog> log_;
   store::Store store_;
   subscribe::SubscriptionManager subscriptions_;
+  Scheduler scheduler_;
   std::map<ClientId, ClientState> clients_;
   uint64_t tx_seq_ = 0;
 

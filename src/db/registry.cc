@@ -72,6 +72,12 @@ std::shared_ptr<Database> Registry::Find(std::string_view name) const {
   return it == databases_.end() ? nullptr : it->second;
 }
 
+std::optional<U256> Registry::Owner(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = metas_.find(name);
+  return it == metas_.end() ? std::nullopt : it->second.owner;
+}
+
 std::vector<std::string> Registry::Names() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
@@ -129,6 +135,7 @@ std::vector<Status> Registry::LoadAll() {
       continue;
     }
     Database::Options opts{meta->name, meta->identity, meta->owner.value_or(U256{}), &clock_};
+    opts.dir = entry.path();
     auto db = Database::Create(std::move(opts), std::move(host).value());
     if (!db.ok()) {
       problems.push_back(Status(db.status().code(),
@@ -234,6 +241,7 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
   }
   Meta fresh{name, derive_identity_(name), publisher ? publisher : owner, file.filename().string()};
   Database::Options opts{name, fresh.identity, fresh.owner.value_or(U256{}), &clock_};
+  opts.dir = root_ / name;
   auto db = Database::Create(std::move(opts), std::move(host).value());
   if (!db.ok()) {
     std::error_code ec;

@@ -3,6 +3,7 @@
 // Layout under the root directory (docs/data-dir.md):
 //   <root>/<name>/meta.json        {"name", "identity", "owner" (hex or null), "module"}
 //   <root>/<name>/<module file>    the published module (*.so), one per version
+//   <root>/<name>/module.log[.1]   the module log (db/module_log.h)
 //
 // Thread safety: all methods may be called from any thread. Publish blocks (it writes
 // files, loads the module and may run init); call it off the network IO threads.
@@ -46,6 +47,9 @@ class Registry {
 
   std::shared_ptr<Database> Find(std::string_view name) const;
   std::vector<std::string> Names() const;
+  // The owner of database `name`: nullopt when there is no such database or it has no
+  // owner yet (created from the command line and not yet claimed by a publish).
+  std::optional<U256> Owner(std::string_view name) const;
 
   struct PublishResult {
     bool created = false;  // a new database; otherwise an update

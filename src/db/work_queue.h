@@ -4,6 +4,7 @@
 // overload to its client instead of letting memory grow without limit.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -45,6 +46,18 @@ class WorkQueue {
   std::optional<T> Pop() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
+  // Like Pop, but waits at most `timeout`. Returns nullopt on timeout or when closed and
+  // drained; `closed` tells which.
+  std::optional<T> PopFor(std::chrono::microseconds timeout, bool& closed) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+    closed = closed_ && items_.empty();
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();

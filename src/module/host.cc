@@ -10,16 +10,22 @@
 
 #include "sats/bsatn.h"
 #include "stdb/abi.h"
+#include "store/index_range.h"
 
 namespace stdb::module {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kTrace: return "trace";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kTrace:
+      return "trace";
   }
   return "info";
 }
@@ -67,6 +73,14 @@ Status CheckElf(const std::filesystem::path& path) {
       uint64_t{header.e_phnum} * sizeof(Elf64_Phdr) > file_size - header.e_phoff) {
     return truncated;
   }
+  // The section headers sit at the end of a linked library: a file cut short anywhere
+  // after its loadable segments (say, an interrupted upload of a module with debug info)
+  // loses them.
+  if (header.e_shoff != 0 &&
+      (header.e_shoff > file_size ||
+       uint64_t{header.e_shnum} * header.e_shentsize > file_size - header.e_shoff)) {
+    return truncated;
+  }
   in.seekg(static_cast<std::streamoff>(header.e_phoff));
   for (uint16_t i = 0; i < header.e_phnum; ++i) {
     Elf64_Phdr ph{};
@@ -99,14 +113,61 @@ struct CallState {
   int32_t Fail(const Status& s) {
     last_error = s.message();
     switch (s.code()) {
-      case ErrorCode::kInvalidArgument: return STDB_ERR_INVALID_ARGUMENT;
-      case ErrorCode::kNotFound: return STDB_ERR_NOT_FOUND;
-      case ErrorCode::kUniqueViolation: return STDB_ERR_UNIQUE_VIOLATION;
-      case ErrorCode::kTypeMismatch: return STDB_ERR_TYPE_MISMATCH;
-      case ErrorCode::kDecode: return STDB_ERR_DECODE;
-      default: return STDB_ERR_INTERNAL;
+      case ErrorCode::kInvalidArgument:
+        return STDB_ERR_INVALID_ARGUMENT;
+      case ErrorCode::kNotFound:
+        return STDB_ERR_NOT_FOUND;
+      case ErrorCode::kUniqueViolation:
+        return STDB_ERR_UNIQUE_VIOLATION;
+      case ErrorCode::kTypeMismatch:
+        return STDB_ERR_TYPE_MISMATCH;
+      case ErrorCode::kDecode:
+        return STDB_ERR_DECODE;
+      default:
+        return STDB_ERR_INTERNAL;
     }
   }
+  // Opens a scan over `ids` (iter_next skips those no longer live) in the lowest free
+  // slot. Bounded by kOpenScansMax: beyond it the call fails and the module must close
+  // scans it has finished.
+  int32_t OpenScan(store::TableId table, std::vector<store::RowId> ids, uint32_t* out_iter) {
+    size_t slot = 0;
+    while (slot < scans.size() && scans[slot]) ++slot;
+    if (slot == kOpenScansMax) {
+      return Fail(InvalidArgument("too many open scans (" + std::to_string(kOpenScansMax) +
+                                  "); close scans you have finished"));
+    }
+    if (slot == scans.size()) scans.emplace_back();
+    scans[slot] = Scan{table, std::move(ids), 0};
+    *out_iter = static_cast<uint32_t>(slot);
+    return STDB_OK;
+  }
+
+  struct IndexRef {
+    store::Table* table;
+    const store::IndexSchema* index;
+  };
+  // Table `table_id` and its index `index_id`; kInvalidArgument naming what is missing,
+  // or the index if `unique` is required and it is not unique. `what` names the call.
+  Result<IndexRef> IndexOf(const char* what, uint32_t table_id, uint32_t index_id, bool unique) {
+    if (table_id >= tx->store().table_count()) {
+      return InvalidArgument(std::string(what) + ": no table with id " + std::to_string(table_id));
+    }
+    store::Table& table = tx->store().table(table_id);
+    const store::TableSchema& schema = table.schema();
+    if (index_id >= schema.indexes.size()) {
+      return InvalidArgument(std::string(what) + ": table '" + schema.name +
+                             "' has no index with id " + std::to_string(index_id) + " (it has " +
+                             std::to_string(schema.indexes.size()) + ")");
+    }
+    const store::IndexSchema& index = schema.indexes[index_id];
+    if (unique && !index.unique) {
+      return InvalidArgument(std::string(what) + ": index '" + index.name + "' of table '" +
+                             schema.name + "' is not unique");
+    }
+    return IndexRef{&table, &index};
+  }
+
   Result<store::Table*> TableOf(uint32_t table_id) {
     if (table_id >= tx->store().table_count()) {
       return NotFound("no table with id " + std::to_string(table_id));
@@ -200,15 +261,91 @@ int32_t HostIterStart(void* ctx, uint32_t table_id, uint32_t* out_iter) noexcept
   try {
     auto table = st.TableOf(table_id);
     if (!table.ok()) return st.Fail(table.status());
-    size_t slot = 0;
-    while (slot < st.scans.size() && st.scans[slot]) ++slot;
-    if (slot == kOpenScansMax) {
-      return st.Fail(InvalidArgument("too many open scans (" + std::to_string(kOpenScansMax) +
-                                     "); close scans you have finished"));
+    return st.OpenScan(table_id, (*table)->LiveIds(), out_iter);
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+// ---- ABI 2: index functions (abi.h). Unknown table or index ids and a non-unique index
+// where a unique one is needed are kInvalidArgument; range bytes that do not decode
+// against the index are kDecode (store::DecodeIndexRange).
+
+int32_t HostIndexFind(void* ctx, uint32_t table_id, uint32_t index_id, const uint8_t* key,
+                      size_t len, StdbSink* out_row, uint32_t* out_found) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto index = st.IndexOf("index_find", table_id, index_id, /*unique=*/true);
+    if (!index.ok()) return st.Fail(index.status());
+    const store::Table& table = *index->table;
+    // A key is an equality range's prefix; decoding it as one validates every column.
+    Bytes range_bytes;
+    ByteWriter w(range_bytes);
+    w.U16(static_cast<uint16_t>(index->index->columns.size()));
+    w.Raw(ByteView(key, len));
+    w.U8(static_cast<uint8_t>(store::KeyBound::Kind::kUnbounded));
+    w.U8(static_cast<uint8_t>(store::KeyBound::Kind::kUnbounded));
+    auto range = store::DecodeIndexRange(table.schema(), index_id, range_bytes);
+    if (!range.ok()) return st.Fail(range.status());
+    const std::optional<store::RowId> id = table.FindUnique(index_id, range->prefix);
+    *out_found = id ? 1 : 0;
+    if (id) {
+      const ByteView row = table.Get(*id);
+      out_row->append(out_row->ctx, row.data(), row.size());
     }
-    if (slot == st.scans.size()) st.scans.emplace_back();
-    st.scans[slot] = CallState::Scan{table_id, (*table)->LiveIds(), 0};
-    *out_iter = static_cast<uint32_t>(slot);
+    return STDB_OK;
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostIndexScanStart(void* ctx, uint32_t table_id, uint32_t index_id,
+                           const uint8_t* range_bytes, size_t len, uint32_t* out_iter) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto index = st.IndexOf("index_scan_start", table_id, index_id, /*unique=*/false);
+    if (!index.ok()) return st.Fail(index.status());
+    const store::Table& table = *index->table;
+    auto range = store::DecodeIndexRange(table.schema(), index_id, ByteView(range_bytes, len));
+    if (!range.ok()) return st.Fail(range.status());
+    auto ids = table.ScanIndex(index_id, *range);
+    if (!ids.ok()) return st.Fail(ids.status());
+    return st.OpenScan(table_id, std::move(ids).value(), out_iter);
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostIndexDelete(void* ctx, uint32_t table_id, uint32_t index_id, const uint8_t* range_bytes,
+                        size_t len, uint64_t* out_deleted) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto index = st.IndexOf("index_delete", table_id, index_id, /*unique=*/false);
+    if (!index.ok()) return st.Fail(index.status());
+    auto range =
+        store::DecodeIndexRange(index->table->schema(), index_id, ByteView(range_bytes, len));
+    if (!range.ok()) return st.Fail(range.status());
+    auto deleted = st.tx->DeleteByIndexRange(table_id, index_id, *range);
+    if (!deleted.ok()) return st.Fail(deleted.status());
+    *out_deleted = *deleted;
+    return STDB_OK;
+  } catch (const std::exception& e) {
+    return st.Fail(InternalError(e.what()));
+  }
+}
+
+int32_t HostUpdateByIndex(void* ctx, uint32_t table_id, uint32_t index_id, const uint8_t* row,
+                          size_t len, StdbSink* out_row) noexcept {
+  CallState& st = State(ctx);
+  try {
+    auto index = st.IndexOf("update_by_index", table_id, index_id, /*unique=*/true);
+    if (!index.ok()) return st.Fail(index.status());
+    auto id = st.tx->UpdateByIndex(table_id, index_id, Bytes(row, row + len));
+    if (!id.ok()) return st.Fail(id.status());
+    if (out_row != nullptr) {
+      const ByteView stored = index->table->Get(*id);
+      out_row->append(out_row->ctx, stored.data(), stored.size());
+    }
     return STDB_OK;
   } catch (const std::exception& e) {
     return st.Fail(InternalError(e.what()));
@@ -285,8 +422,9 @@ Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path
       reinterpret_cast<StdbCallReducerFn>(dlsym(handle, STDB_EXPORT_CALL_REDUCER));
   if (!exports->abi_version || !exports->describe || !exports->call_reducer) {
     dlclose(handle);
-    return Bad("not an stdb module: it does not export stdb_abi_version, stdb_describe and "
-               "stdb_call_reducer (build it with the module SDK)");
+    return Bad(
+        "not an stdb module: it does not export stdb_abi_version, stdb_describe and "
+        "stdb_call_reducer (build it with the module SDK)");
   }
   if (const uint32_t v = exports->abi_version(); v != STDB_ABI_VERSION) {
     dlclose(handle);
@@ -300,9 +438,9 @@ Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path
   Status valid = def.ok() ? ValidateModuleDef(*def) : def.status();
   if (!valid.ok()) {
     dlclose(handle);
-    return Status(valid.code() == ErrorCode::kUnsupported ? ErrorCode::kUnsupported
-                                                          : ErrorCode::kBadModule,
-                  "invalid module schema: " + valid.message());
+    return Status(
+        valid.code() == ErrorCode::kUnsupported ? ErrorCode::kUnsupported : ErrorCode::kBadModule,
+        "invalid module schema: " + valid.message());
   }
   return std::unique_ptr<ModuleHost>(
       new ModuleHost(handle, std::move(exports), std::move(def).value()));
@@ -329,6 +467,10 @@ Status ModuleHost::CallReducer(store::Transaction& tx, uint32_t reducer_id,
   host.iter_start = &HostIterStart;
   host.iter_next = &HostIterNext;
   host.iter_close = &HostIterClose;
+  host.index_find = &HostIndexFind;
+  host.index_scan_start = &HostIndexScanStart;
+  host.index_delete = &HostIndexDelete;
+  host.update_by_index = &HostUpdateByIndex;
   host.log = &HostLog;
   host.last_error = &HostLastError;
 

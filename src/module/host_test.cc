@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <tuple>
 
 #include "sats/bsatn.h"
 
@@ -219,14 +221,14 @@ TEST(ModuleHostLoad, FilesThatAreNotModulesAreRefusedWithAReason) {
 
 TEST(ModuleHostLoad, ModulesThatBreakTheAbiAreRefused) {
   // Proves a wrong ABI version, an undecodable schema and an invalid schema are
-  // kBadModule, and an unsupported feature is kUnsupported, each saying why.
+  // kBadModule, each saying why.
   ExpectLoadFails(FIXTURE_MODULE_1, ErrorCode::kBadModule,
-                  "module was built for ABI version 99, server speaks 1");
+                  "module was built for ABI version 99, server speaks 2");
   ExpectLoadFails(FIXTURE_MODULE_2, ErrorCode::kBadModule, "invalid module schema: ");
   ExpectLoadFails(FIXTURE_MODULE_3, ErrorCode::kBadModule,
                   "invalid module schema: duplicate table name 't'");
-  ExpectLoadFails(FIXTURE_MODULE_4, ErrorCode::kUnsupported,
-                  "invalid module schema: table 't': indexes are not supported yet");
+  ExpectLoadFails(FIXTURE_MODULE_4, ErrorCode::kBadModule,
+                  "invalid module schema: table 't': index 'by_x' names unknown column index 5");
 }
 
 TEST(ModuleHostLoad, TwoHostsOfOneFileAreIndependent) {
@@ -446,6 +448,161 @@ TEST_F(SdkModuleTest, LogLinesKeepTheirLevels) {
   EXPECT_TRUE(log_.Has(LogLevel::kInfo, "init"));
   ASSERT_TRUE(Call("scan_catching", {}, Ctx(1)).ok());
   EXPECT_TRUE(log_.Has(LogLevel::kInfo, "scan ok"));
+}
+
+// ---- Index host functions (ABI 2) ----
+
+Bytes PlayerArgs(std::string_view name, uint32_t level, int32_t x, int32_t y,
+                 std::string_view team) {
+  Bytes out;
+  ByteWriter w(out);
+  w.String(name);
+  w.U32(level);
+  w.Fixed(x);
+  w.Fixed(y);
+  w.String(team);
+  return out;
+}
+
+Bytes U32Arg(uint32_t v) {
+  Bytes out;
+  ByteWriter(out).U32(v);
+  return out;
+}
+
+// The ids of the last "n=<k> <id>:..." line the test module's filter_players logged.
+std::vector<uint64_t> LoggedIds(const RecordingLog& log) {
+  std::vector<uint64_t> ids;
+  if (log.lines.empty()) return ids;
+  std::istringstream in(log.lines.back().text);
+  std::string word;
+  in >> word;
+  while (in >> word) ids.push_back(std::stoull(word.substr(0, word.find(':'))));
+  return ids;
+}
+
+class SdkIndexTest : public SdkModuleTest {
+ protected:
+  void SetUp() override {
+    SdkModuleTest::SetUp();
+    ASSERT_NE(host_, nullptr);
+    for (const auto& [name, level, x, y, team] :
+         std::vector<std::tuple<std::string, uint32_t, int32_t, int32_t, std::string>>{
+             {"ann", 1, 0, 0, "red"},
+             {"bob", 2, 1, 5, "red"},
+             {"cat", 3, 1, 2, "blue"},
+             {"dan", 3, 1, -1, "red"},
+             {"eve", 4, 2, 2, "blue"}}) {
+      Status s = Call("add_player", PlayerArgs(name, level, x, y, team), Ctx(1));
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+  std::string LastLog() const { return log_.lines.empty() ? "" : log_.lines.back().text; }
+};
+
+TEST_F(SdkIndexTest, SequencesAllocateIdsThatInsertReturns) {
+  // Proves the store's sequence fills the zero id and the SDK's insert sees the stored row.
+  EXPECT_TRUE(log_.Has(LogLevel::kInfo, "added 1:ann:1:0,0:red"));
+  EXPECT_TRUE(log_.Has(LogLevel::kInfo, "added 5:eve:4:2,2:blue"));
+}
+
+TEST_F(SdkIndexTest, FiltersReturnTheRowsOfTheirRangeInKeyOrder) {
+  // Proves index_scan_start decodes every range form the SDK sends and scans in index
+  // order (the same cases the SDK tests run against the fake host).
+  const std::vector<std::pair<uint32_t, std::vector<uint64_t>>> cases = {
+      {0, {3, 4}}, {1, {2, 3, 4}},    {2, {2, 3, 4, 5}},     {3, {3, 4, 5}},
+      {4, {1, 2}}, {5, {1, 2, 3, 4}}, {6, {4, 3, 2}},        {7, {3}},
+      {8, {3, 2}}, {9, {3, 2}},       {10, {1, 4, 3, 2, 5}}, {11, {4}}};
+  for (const auto& [which, ids] : cases) {
+    Status s = Call("filter_players", U32Arg(which), Ctx(1));
+    ASSERT_TRUE(s.ok()) << which << ": " << s.ToString();
+    EXPECT_EQ(LoggedIds(log_), ids) << which << ": " << LastLog();
+  }
+}
+
+TEST_F(SdkIndexTest, UniqueColumnsFindUpdateAndRemove) {
+  // Proves index_find, update_by_index and index_delete on unique indexes, and that a
+  // unique clash fails the reducer with a message naming the table and the index.
+  Bytes name;
+  ByteWriter(name).String("cat");
+  ASSERT_TRUE(Call("find_by_name", name, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "found 3:cat:3:1,2:blue");
+  Bytes rename;
+  ByteWriter rw(rename);
+  rw.U64(2);
+  rw.String("rob");
+  ASSERT_TRUE(Call("rename_player", rename, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "renamed 2:rob:2:1,5:red");
+  Bytes rob;
+  ByteWriter(rob).String("rob");
+  ASSERT_TRUE(Call("find_by_name", rob, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "found 2:rob:3:1,5:red");
+
+  Bytes clash;
+  ByteWriter cw(clash);
+  cw.U64(2);
+  cw.String("ann");
+  Status s = Call("rename_player", clash, Ctx(1));
+  EXPECT_EQ(s.code(), ErrorCode::kReducerError);
+  EXPECT_NE(s.message().find("player"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("player_name_key"), std::string::npos) << s.message();
+
+  ASSERT_TRUE(Call("remove_by_name", rob, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "removed");
+  ASSERT_TRUE(Call("remove_by_name", rob, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "absent");
+  EXPECT_EQ(store_->table(Table("player")).size(), 4u);
+}
+
+TEST_F(SdkIndexTest, RemoveDeletesARangeAndCountsIt) {
+  // Proves index_delete removes exactly the rows of the range and reports how many.
+  ASSERT_TRUE(Call("remove_at", Bytes{1, 0, 0, 0}, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "removed 3");
+  Bytes levels;
+  ByteWriter lw(levels);
+  lw.U32(4);
+  lw.U32(9);
+  ASSERT_TRUE(Call("remove_levels", levels, Ctx(1)).ok());
+  EXPECT_EQ(LastLog(), "removed 1");
+  EXPECT_EQ(store_->table(Table("player")).size(), 1u);
+}
+
+TEST(ModuleHostIndex, BadIdsAndRangesAreRefusedWithMessagesNamingThem) {
+  // Proves the index host functions check their arguments: unknown table or index ids
+  // and non-unique indexes are STDB_ERR_INVALID_ARGUMENT, undecodable ranges and keys are
+  // STDB_ERR_DECODE, each with a message naming the table and index; valid calls work.
+  auto host = MustLoad(FIXTURE_MODULE_6);
+  ASSERT_NE(host, nullptr);
+  store::Store store(host->def().TableSchemas());
+  RecordingLog log;
+  store::Transaction tx(store);
+  Status s = host->CallReducer(tx, 0, Ctx(1), {}, log);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  tx.Rollback();
+  std::map<std::string, std::string> got;
+  for (const auto& l : log.lines) {
+    const size_t space = l.text.find(' ');
+    got[l.text.substr(0, space)] = l.text.substr(space + 1);
+  }
+  EXPECT_EQ(got["find_no_table"], "1 index_find: no table with id 5");
+  EXPECT_EQ(got["find_no_index"], "1 index_find: table 't' has no index with id 9 (it has 2)");
+  EXPECT_EQ(got["find_not_unique"], "1 index_find: index 't_v' of table 't' is not unique");
+  EXPECT_TRUE(got["find_bad_key"].starts_with("6 bad range for index 't_k' of table 't'"))
+      << got["find_bad_key"];
+  EXPECT_TRUE(got["scan_bad_range"].starts_with("6 bad range for index 't_k' of table 't'"))
+      << got["scan_bad_range"];
+  EXPECT_TRUE(got["scan_hash_range"].starts_with("1 ")) << got["scan_hash_range"];
+  EXPECT_NE(got["scan_hash_range"].find("t_v"), std::string::npos) << got["scan_hash_range"];
+  EXPECT_TRUE(got["delete_bad_range"].starts_with("6 bad range for index 't_k' of table 't'"))
+      << got["delete_bad_range"];
+  EXPECT_EQ(got["delete_no_index"], "1 index_delete: table 't' has no index with id 2 (it has 2)");
+  EXPECT_EQ(got["update_not_unique"], "1 update_by_index: index 't_v' of table 't' is not unique");
+  EXPECT_TRUE(got["update_missing"].starts_with("2 ")) << got["update_missing"];
+  EXPECT_EQ(got["insert"], "0 ");
+  EXPECT_EQ(got["find"], "0 1 5");
+  EXPECT_EQ(got["update"], "0 1");
+  EXPECT_EQ(got["scan"], "0 5");
+  EXPECT_EQ(got["delete"], "0 1");
 }
 
 TEST(ModuleHostCall, UnknownStatusesAndEmptyMessagesAreExplained) {

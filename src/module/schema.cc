@@ -3,6 +3,7 @@
 #include <set>
 
 #include "sats/bsatn.h"
+#include "store/key.h"
 
 namespace stdb::module {
 namespace {
@@ -129,15 +130,101 @@ Status ValidateTable(const TableDef& t) {
       return Bad(where + ": duplicate column name '" + *el.name + "'");
     }
   }
-  if (t.primary_key && *t.primary_key >= t.row_type.elements().size()) {
-    return Bad(where + ": primary key column index " + std::to_string(*t.primary_key) +
-               " out of range");
+  const size_t ncols = t.row_type.elements().size();
+  auto column_name = [&](uint16_t c) { return "'" + *t.row_type.elements()[c].name + "'"; };
+  auto column_type = [&](uint16_t c) -> const sats::AlgebraicType& {
+    return t.row_type.elements()[c].type;
+  };
+  if (t.primary_key) {
+    if (*t.primary_key >= ncols) {
+      return Bad(where + ": primary key column index " + std::to_string(*t.primary_key) +
+                 " out of range");
+    }
+    if (!store::IsKeyType(column_type(*t.primary_key))) {
+      return Bad(where + ": primary key column " + column_name(*t.primary_key) + " has type " +
+                 column_type(*t.primary_key).ToString() +
+                 ", which cannot be a key (use an integer, bool, string, Identity, "
+                 "ConnectionId, Timestamp or a simple enum)");
+    }
   }
-  // Part of the format for issue 3; refused until implemented.
-  if (!t.unique_columns.empty()) return Unsupported(where + ": unique constraints are not supported yet");
-  if (!t.indexes.empty()) return Unsupported(where + ": indexes are not supported yet");
-  if (!t.sequences.empty()) return Unsupported(where + ": auto-increment columns are not supported yet");
-  if (t.schedule) return Unsupported(where + ": schedule tables are not supported yet");
+  // Checks a column list of a unique constraint or an index.
+  auto check_columns = [&](const std::vector<uint16_t>& cols, const std::string& what) -> Status {
+    if (cols.empty()) return Bad(where + ": " + what + " has no columns");
+    if (cols.size() > store::kIndexColumnsMax) {
+      return Bad(where + ": " + what + " has more than " + std::to_string(store::kIndexColumnsMax) +
+                 " columns");
+    }
+    std::set<uint16_t> seen;
+    for (uint16_t c : cols) {
+      if (c >= ncols) {
+        return Bad(where + ": " + what + " names unknown column index " + std::to_string(c));
+      }
+      if (!seen.insert(c).second) {
+        return Bad(where + ": " + what + " lists column " + column_name(c) + " twice");
+      }
+      if (!store::IsKeyType(column_type(c))) {
+        return Bad(where + ": " + what + " is on column " + column_name(c) + " of type " +
+                   column_type(c).ToString() + ", which cannot be a key");
+      }
+    }
+    return Status::Ok();
+  };
+  for (const auto& cols : t.unique_columns) {
+    STDB_RETURN_IF_ERROR(check_columns(cols, "a unique constraint"));
+  }
+  for (const auto& ix : t.indexes) {
+    if (!IsIdentifier(ix.name)) return Bad(where + ": invalid index name '" + ix.name + "'");
+    if (ix.algorithm > 1) {
+      return Bad(where + ": index '" + ix.name + "' has unknown algorithm " +
+                 std::to_string(ix.algorithm) + " (0 btree, 1 hash)");
+    }
+    STDB_RETURN_IF_ERROR(check_columns(ix.columns, "index '" + ix.name + "'"));
+  }
+  std::set<uint16_t> seq_seen;
+  for (uint16_t c : t.sequences) {
+    if (c >= ncols)
+      return Bad(where + ": auto-increment on unknown column index " + std::to_string(c));
+    if (!seq_seen.insert(c).second) {
+      return Bad(where + ": auto-increment declared twice on column " + column_name(c));
+    }
+    const auto& type = column_type(c);
+    if (!type.is_integer() || type.kind() == sats::TypeKind::kI256 ||
+        type.kind() == sats::TypeKind::kU256) {
+      return Bad(where + ": auto-increment column " + column_name(c) + " has type " +
+                 type.ToString() + "; it must be an integer of at most 128 bits");
+    }
+  }
+  if (t.schedule) {
+    const auto& sch = *t.schedule;
+    if (sch.at_column >= ncols) {
+      return Bad(where + ": schedule column index " + std::to_string(sch.at_column) +
+                 " out of range");
+    }
+    if (!column_type(sch.at_column).is_schedule_at()) {
+      return Bad(where + ": schedule column " + column_name(sch.at_column) + " has type " +
+                 column_type(sch.at_column).ToString() +
+                 "; a schedule table needs a ScheduleAt column");
+    }
+    if (!t.primary_key) return Bad(where + ": a schedule table needs a primary key (scheduled_id)");
+  }
+  return Status::Ok();
+}
+
+// Checks a schedule table's reducer: it exists, is not a lifecycle reducer, and takes the
+// table's row as its only parameter.
+Status ValidateSchedule(const ModuleDef& def, const TableDef& t) {
+  const std::string where = "schedule table '" + t.name + "'";
+  auto id = def.FindReducer(t.schedule->reducer);
+  if (!id) return Bad(where + ": reducer '" + t.schedule->reducer + "' does not exist");
+  const ReducerDef& r = def.reducers[*id];
+  if (r.lifecycle != Lifecycle::kNone) {
+    return Bad(where + ": reducer '" + r.name + "' is a lifecycle reducer");
+  }
+  if (r.params.elements().size() != 1 || r.params.elements()[0].type != t.row_type) {
+    return Bad(where + ": reducer '" + r.name +
+               "' must take exactly one parameter of the table's row type " +
+               t.row_type.ToString());
+  }
   return Status::Ok();
 }
 
@@ -145,10 +232,14 @@ Status ValidateTable(const TableDef& t) {
 
 std::string_view LifecycleName(Lifecycle lifecycle) {
   switch (lifecycle) {
-    case Lifecycle::kNone: return "";
-    case Lifecycle::kInit: return "init";
-    case Lifecycle::kClientConnected: return "client_connected";
-    case Lifecycle::kClientDisconnected: return "client_disconnected";
+    case Lifecycle::kNone:
+      return "";
+    case Lifecycle::kInit:
+      return "init";
+    case Lifecycle::kClientConnected:
+      return "client_connected";
+    case Lifecycle::kClientDisconnected:
+      return "client_disconnected";
   }
   return "";
 }
@@ -170,8 +261,23 @@ std::optional<uint32_t> ModuleDef::FindLifecycle(Lifecycle lifecycle) const {
 std::vector<store::TableSchema> ModuleDef::TableSchemas() const {
   std::vector<store::TableSchema> out;
   for (uint32_t i = 0; i < tables.size(); ++i) {
-    out.push_back(store::TableSchema{i, tables[i].name, tables[i].row_type, tables[i].primary_key,
-                                     tables[i].is_public});
+    const TableDef& t = tables[i];
+    store::TableSchema schema;
+    schema.table_id = i;
+    schema.name = t.name;
+    schema.row_type = t.row_type;
+    schema.primary_key = t.primary_key;
+    schema.is_public = t.is_public;
+    for (const auto& ix : t.indexes) {
+      schema.indexes.push_back(store::IndexSchema{
+          ix.name, ix.algorithm == 1 ? store::IndexAlgorithm::kHash : store::IndexAlgorithm::kBTree,
+          ix.columns, false});
+    }
+    store::NormaliseIndexes(schema, t.unique_columns);
+    schema.sequences = t.sequences;
+    if (t.schedule)
+      schema.schedule = store::ScheduleSchema{t.schedule->reducer, t.schedule->at_column};
+    out.push_back(std::move(schema));
   }
   return out;
 }
@@ -182,8 +288,8 @@ Result<ModuleDef> DecodeModuleDef(ByteView bytes) {
   ModuleDef def;
   if (!r.U32(def.version)) return Truncated("version");
   if (def.version != kModuleDefVersion) {
-    return Bad("module schema version " + std::to_string(def.version) + " is not supported (expected " +
-               std::to_string(kModuleDefVersion) + ")");
+    return Bad("module schema version " + std::to_string(def.version) +
+               " is not supported (expected " + std::to_string(kModuleDefVersion) + ")");
   }
   uint32_t n = 0;
   if (!r.Count(n)) return Truncated("table count");
@@ -275,12 +381,25 @@ Status ValidateModuleDef(const ModuleDef& def) {
       }
     }
   }
+  // Index names are unique across the module, implicit ones (for unique constraints)
+  // included.
+  names.clear();
+  for (const auto& schema : def.TableSchemas()) {
+    for (const auto& ix : schema.indexes) {
+      if (!names.insert(ix.name).second) return Bad("duplicate index name '" + ix.name + "'");
+    }
+  }
+  for (const auto& t : def.tables) {
+    if (t.schedule) STDB_RETURN_IF_ERROR(ValidateSchedule(def, t));
+  }
   return Status::Ok();
 }
 
 sats::Json ModuleDefToJson(const ModuleDef& def) {
   using sats::Json;
   Json tables = Json::array();
+  const std::vector<store::TableSchema> schemas = def.TableSchemas();
+  size_t out_index = 0;
   for (const auto& t : def.tables) {
     Json columns = Json::array();
     for (const auto& el : t.row_type.elements()) {
@@ -290,10 +409,31 @@ sats::Json ModuleDefToJson(const ModuleDef& def) {
     }
     Json pk = Json::array();
     if (t.primary_key) pk.push_back(*t.row_type.elements()[*t.primary_key].name);
+    auto names_of = [&](const std::vector<uint16_t>& cols) {
+      Json out = Json::array();
+      for (uint16_t c : cols) out.push_back(*t.row_type.elements()[c].name);
+      return out;
+    };
     tables.push_back(Json{{"name", t.name},
                           {"columns", columns},
                           {"primary_key", pk},
-                          {"public", t.is_public}});
+                          {"public", t.is_public},
+                          {"indexes", Json::array()},
+                          {"sequences", names_of(t.sequences)},
+                          {"schedule", nullptr}});
+    Json& out = tables.back();
+    const store::TableSchema& schema = schemas[out_index++];
+    for (const auto& ix : schema.indexes) {
+      out["indexes"].push_back(
+          Json{{"name", ix.name},
+               {"algorithm", ix.algorithm == store::IndexAlgorithm::kHash ? "hash" : "btree"},
+               {"columns", names_of(ix.columns)},
+               {"unique", ix.unique}});
+    }
+    if (t.schedule) {
+      out["schedule"] = Json{{"reducer", t.schedule->reducer},
+                             {"column", *t.row_type.elements()[t.schedule->at_column].name}};
+    }
   }
   Json reducers = Json::array();
   for (const auto& r : def.reducers) {
@@ -303,8 +443,9 @@ sats::Json ModuleDefToJson(const ModuleDef& def) {
                             {"type", sats::TypeToJson(el.type)},
                             {"type_name", el.type.ToString()}});
     }
-    Json lifecycle = r.lifecycle == Lifecycle::kNone ? Json(nullptr)
-                                                     : Json(std::string(LifecycleName(r.lifecycle)));
+    Json lifecycle = r.lifecycle == Lifecycle::kNone
+                         ? Json(nullptr)
+                         : Json(std::string(LifecycleName(r.lifecycle)));
     reducers.push_back(Json{{"name", r.name}, {"params", params}, {"lifecycle", lifecycle}});
   }
   return Json{{"version", def.version}, {"tables", tables}, {"reducers", reducers}};

@@ -318,26 +318,103 @@ TEST(ValidateModuleDef, RejectsInvalidTablesNamingTheTable) {
   EXPECT_TRUE(ValidateModuleDef(with([](ModuleDef& d) { d.tables[0].primary_key = 2; })).ok());
 }
 
-TEST(ValidateModuleDef, RefusesFeaturesNotImplementedYetAsUnsupported) {
-  // Proves unique constraints, indexes, sequences and schedules are refused with
-  // kUnsupported naming the table and the feature (module-abi.md, issue 3).
+// A table "item" (id u64, owner Identity, x i32, score f64, at ScheduleAt) with a
+// reducer "fire" taking its row, added to ValidDef().
+ModuleDef DefWithItem() {
+  ModuleDef def = ValidDef();
+  const AlgebraicType row = AlgebraicType::Product(
+      {Element{"id", AlgebraicType(TypeKind::kU64)}, Element{"owner", AlgebraicType::Identity()},
+       Element{"x", AlgebraicType(TypeKind::kI32)}, Element{"score", AlgebraicType(TypeKind::kF64)},
+       Element{"at", AlgebraicType::ScheduleAt()}});
+  def.tables.push_back(TableDef{
+      "item", row, 0, true, {{1}}, {IndexDef{"item_x", 0, {2, 1}}}, {0}, ScheduleDef{"fire", 4}});
+  def.reducers.push_back(
+      ReducerDef{"fire", AlgebraicType::Product({Element{"item", row}}), Lifecycle::kNone});
+  return def;
+}
+
+TEST(ValidateModuleDef, AcceptsIndexesUniqueConstraintsSequencesAndSchedules) {
+  // Proves a schema using every issue-3 feature validates, and that TableSchemas backs
+  // the unique constraint and the primary key with implicit hash indexes after the
+  // declared ones (module-abi.md "Index ids").
+  const ModuleDef def = DefWithItem();
+  ASSERT_TRUE(ValidateModuleDef(def).ok()) << ValidateModuleDef(def).ToString();
+  const store::TableSchema item = def.TableSchemas()[2];
+  ASSERT_EQ(item.indexes.size(), 3u);
+  EXPECT_EQ(item.indexes[0].name, "item_x");
+  EXPECT_FALSE(item.indexes[0].unique);
+  EXPECT_EQ(item.indexes[1].name, "item_owner_key");
+  EXPECT_TRUE(item.indexes[1].unique);
+  EXPECT_EQ(item.indexes[1].algorithm, store::IndexAlgorithm::kHash);
+  EXPECT_EQ(item.indexes[2].name, "item_id_key");
+  EXPECT_EQ(item.primary_index(), 2u);
+  EXPECT_EQ(item.sequences, std::vector<uint16_t>{0});
+  ASSERT_TRUE(item.schedule.has_value());
+  EXPECT_EQ(item.schedule->reducer, "fire");
+  // A declared index with a constraint's exact columns becomes unique itself.
+  ModuleDef d2 = DefWithItem();
+  d2.tables[2].indexes.push_back(IndexDef{"by_owner", 0, {1}});
+  const store::TableSchema item2 = d2.TableSchemas()[2];
+  ASSERT_EQ(item2.indexes.size(), 3u);
+  EXPECT_TRUE(item2.indexes[1].unique);
+  EXPECT_EQ(item2.indexes[1].name, "by_owner");
+}
+
+TEST(ValidateModuleDef, RejectsBadKeysIndexesSequencesAndSchedulesNamingTheProblem) {
+  // Proves each issue-3 rule rejects with kBadModule and a message naming the table, the
+  // column or index, and what is wrong (the previous module keeps running: the host
+  // never swaps in a module that fails validation).
   auto with = [](auto edit) {
-    ModuleDef def = ValidDef();
+    ModuleDef def = DefWithItem();
     edit(def);
     return def;
   };
-  ExpectInvalid(with([](ModuleDef& d) { d.tables[0].unique_columns = {{1}}; }),
-                ErrorCode::kUnsupported, "table 'user': unique constraints are not supported");
+  const ErrorCode bad = ErrorCode::kBadModule;
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].primary_key = 3; }), bad,
+                "table 'item': primary key column 'score' has type F64, which cannot be a key");
   ExpectInvalid(with([](ModuleDef& d) {
-                  d.tables[0].indexes = {IndexDef{"i", 0, {0}}};
+                  d.tables[2].indexes[0].columns = {2, 9};
                 }),
-                ErrorCode::kUnsupported, "table 'user': indexes are not supported");
-  ExpectInvalid(with([](ModuleDef& d) { d.tables[1].sequences = {0}; }), ErrorCode::kUnsupported,
-                "table 'secret': auto-increment columns are not supported");
+                bad, "table 'item': index 'item_x' names unknown column index 9");
   ExpectInvalid(with([](ModuleDef& d) {
-                  d.tables[1].schedule = ScheduleDef{"send", 0};
+                  d.tables[2].indexes[0].columns = {2, 2};
                 }),
-                ErrorCode::kUnsupported, "table 'secret': schedule tables are not supported");
+                bad, "table 'item': index 'item_x' lists column 'x' twice");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].indexes[0].columns = {}; }), bad,
+                "table 'item': index 'item_x' has no columns");
+  ExpectInvalid(
+      with([](ModuleDef& d) { d.tables[2].indexes[0].columns = {3}; }), bad,
+      "table 'item': index 'item_x' is on column 'score' of type F64, which cannot be a key");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].indexes[0].algorithm = 7; }), bad,
+                "table 'item': index 'item_x' has unknown algorithm 7");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].indexes[0].name = "9x"; }), bad,
+                "table 'item': invalid index name '9x'");
+  ExpectInvalid(with([](ModuleDef& d) {
+                  d.tables[2].indexes.push_back(IndexDef{"item_x", 1, {0}});
+                }),
+                bad, "duplicate index name 'item_x'");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].indexes[0].name = "item_owner_key"; }), bad,
+                "duplicate index name 'item_owner_key'");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].unique_columns = {{4}}; }), bad,
+                "table 'item': a unique constraint is on column 'at' of type ScheduleAt");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].sequences = {3}; }), bad,
+                "table 'item': auto-increment column 'score' has type F64; it must be an integer");
+  ExpectInvalid(with([](ModuleDef& d) {
+                  d.tables[2].sequences = {0, 0};
+                }),
+                bad, "table 'item': auto-increment declared twice on column 'id'");
+  ExpectInvalid(
+      with([](ModuleDef& d) { d.tables[2].schedule->at_column = 2; }), bad,
+      "table 'item': schedule column 'x' has type I32; a schedule table needs a ScheduleAt column");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].primary_key.reset(); }), bad,
+                "table 'item': a schedule table needs a primary key");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].schedule->reducer = "nope"; }), bad,
+                "schedule table 'item': reducer 'nope' does not exist");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].schedule->reducer = "send"; }), bad,
+                "schedule table 'item': reducer 'send' must take exactly one parameter of the "
+                "table's row type");
+  ExpectInvalid(with([](ModuleDef& d) { d.tables[2].schedule->reducer = "init"; }), bad,
+                "schedule table 'item': reducer 'init' is a lifecycle reducer");
 }
 
 TEST(ValidateModuleDef, RejectsInvalidReducersNamingTheReducer) {

@@ -41,6 +41,22 @@ bool RunUntil(asio::io_context& ioc, const bool& done, SteadyClock::time_point d
   return done;
 }
 
+// Runs handlers on `ioc` until `done` is true, the deadline passes, `cancelled` says
+// stop, or no work is left. Returns `done`.
+bool RunUntilCancellable(asio::io_context& ioc, const bool& done, SteadyClock::time_point deadline,
+                         const std::function<bool()>& cancelled) {
+  while (!done) {
+    if (cancelled && cancelled()) return false;
+    const auto now = SteadyClock::now();
+    if (now >= deadline) return false;
+    if (ioc.stopped()) ioc.restart();
+    const auto until =
+        deadline - now > kHttpStreamPollInterval ? now + kHttpStreamPollInterval : deadline;
+    if (ioc.run_one_until(until) == 0 && ioc.stopped()) break;  // nothing pending
+  }
+  return done;
+}
+
 // Runs `ioc` until every pending operation has completed (each is bounded by the
 // stream's expiry).
 void RunAll(asio::io_context& ioc) {
@@ -53,10 +69,12 @@ void RunAll(asio::io_context& ioc) {
 Result<Url> ParseUrl(std::string_view url) {
   Url out;
   size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return InvalidArgument("URL '" + std::string(url) + "' has no scheme");
+  if (scheme_end == std::string_view::npos)
+    return InvalidArgument("URL '" + std::string(url) + "' has no scheme");
   std::string_view scheme = url.substr(0, scheme_end);
   if (scheme != "http" && scheme != "ws") {
-    return InvalidArgument("unsupported URL scheme '" + std::string(scheme) + "' (use http:// or ws://)");
+    return InvalidArgument("unsupported URL scheme '" + std::string(scheme) +
+                           "' (use http:// or ws://)");
   }
   std::string_view rest = url.substr(scheme_end + 3);
   const size_t slash = rest.find('/');
@@ -128,6 +146,111 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   return out;
 }
 
+namespace {
+
+std::map<std::string, std::string> LowerCaseHeaders(const http::fields& fields) {
+  std::map<std::string, std::string> out;
+  for (const auto& field : fields) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out[name] = std::string(field.value());
+  }
+  return out;
+}
+
+// Bounded: the body is handed over in pieces of at most this many bytes.
+constexpr size_t kStreamPieceBytes = 16 << 10;
+
+}  // namespace
+
+Result<HttpStreamResult> HttpStream(const std::string& method, const std::string& url,
+                                    const std::map<std::string, std::string>& headers,
+                                    const std::string& body, const HttpStreamHandler& handler,
+                                    std::chrono::milliseconds head_timeout) {
+  STDB_ASSIGN_OR_RETURN(Url u, ParseUrl(url));
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  auto endpoints = resolver.resolve(u.host, std::to_string(u.port), ec);
+  if (ec) return IoError("cannot resolve " + u.host + ": " + ec.message());
+  // Whatever is pending when this returns early is aborted by closing the socket, then
+  // drained, so that no handler outlives the locals it refers to.
+  auto abandon = [&] {
+    beast::error_code ignored;
+    stream.socket().close(ignored);
+    RunAll(ioc);
+  };
+  const auto head_deadline = SteadyClock::now() + head_timeout;
+  stream.expires_after(head_timeout);
+  bool connected = false;
+  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
+    ec = e;
+    connected = true;
+  });
+  if (!RunUntilCancellable(ioc, connected, head_deadline, handler.cancelled)) {
+    abandon();
+    return HttpStreamResult{};
+  }
+  if (ec) {
+    return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
+                   ec.message() + " (is the server running?)");
+  }
+  http::request<http::string_body> req{http::string_to_verb(method), u.path, 11};
+  req.set(http::field::host, u.host);
+  req.set(http::field::user_agent, "stdb-cli");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);  // a stream has no end in sight; nothing is kept
+  bool head_done = false;
+  beast::error_code write_ec;
+  http::async_write(stream, req, [&](beast::error_code e, size_t) { write_ec = e; });
+  http::async_read_header(stream, buffer, parser, [&](beast::error_code e, size_t) {
+    ec = e;
+    head_done = true;
+  });
+  if (!RunUntilCancellable(ioc, head_done, head_deadline, handler.cancelled)) {
+    abandon();
+    if (handler.cancelled && handler.cancelled()) return HttpStreamResult{};
+    return IoError("no response from " + url + " within " + std::to_string(head_timeout.count()) +
+                   " ms");
+  }
+  if (ec && write_ec) return IoError("cannot send request to " + url + ": " + write_ec.message());
+  if (ec) return IoError("no response from " + url + ": " + ec.message());
+  HttpStreamResult result;
+  result.status = static_cast<int>(parser.get().result_int());
+  if (handler.on_head) handler.on_head(result.status, LowerCaseHeaders(parser.get()));
+  stream.expires_never();
+  char piece[kStreamPieceBytes];
+  while (!parser.is_done()) {
+    parser.get().body().data = piece;
+    parser.get().body().size = sizeof(piece);
+    bool read_done = false;
+    http::async_read_some(stream, buffer, parser, [&](beast::error_code e, size_t) {
+      ec = e;
+      read_done = true;
+    });
+    if (!RunUntilCancellable(ioc, read_done, SteadyClock::time_point::max(), handler.cancelled)) {
+      abandon();
+      return result;
+    }
+    if (ec == http::error::need_buffer) ec = {};  // `piece` is full: hand it over
+    const size_t got = sizeof(piece) - parser.get().body().size;
+    if (got > 0 && handler.on_body && !handler.on_body(std::string_view(piece, got))) {
+      abandon();
+      return result;
+    }
+    if (ec) return result;  // the connection closed or broke before the body ended
+  }
+  result.complete = true;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return result;
+}
+
 // State of the connection. One asynchronous read may stay pending between Receive calls
 // (after a Receive times out), so read and write results live here rather than on the
 // caller's stack.
@@ -169,12 +292,15 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
   lowest.expires_after(kWsHandshakeTimeout);
   lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   RunAll(impl->ioc);
-  if (ec) return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " + ec.message());
+  if (ec)
+    return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
+                   ec.message());
   std::string offer;
   for (const auto& p : options.subprotocols) offer += (offer.empty() ? "" : ", ") + p;
   impl->ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
     if (!offer.empty()) req.set(http::field::sec_websocket_protocol, offer);
-    if (options.bearer_token) req.set(http::field::authorization, "Bearer " + *options.bearer_token);
+    if (options.bearer_token)
+      req.set(http::field::authorization, "Bearer " + *options.bearer_token);
   }));
   websocket::response_type res;
   impl->ws.async_handshake(res, u.host + ":" + std::to_string(u.port), u.path,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,6 +36,37 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
                                  const std::map<std::string, std::string>& headers,
                                  const std::string& body,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// What HttpStream does with a response as it arrives.
+struct HttpStreamHandler {
+  // Called once with the status and the headers (lower-case names) before any body.
+  std::function<void(int status, const std::map<std::string, std::string>& headers)> on_head;
+  // Called with each piece of the body as it arrives (chunk boundaries are not kept).
+  // Returns false to stop reading.
+  std::function<bool(std::string_view data)> on_body;
+  // Polled at least every kHttpStreamPollInterval while waiting; returns true to stop
+  // (e.g. after Ctrl-C). May be empty.
+  std::function<bool()> cancelled;
+};
+inline constexpr auto kHttpStreamPollInterval = std::chrono::milliseconds(100);
+
+struct HttpStreamResult {
+  int status = 0;
+  // The body ended as the server framed it. False when the connection closed first (the
+  // server went away), or the handler or `cancelled` stopped the read.
+  bool complete = false;
+};
+
+// Sends one request and hands the response body to `handler` piece by piece as it
+// arrives, without keeping it, for responses that stay open (GET /logs?follow=true).
+// `head_timeout` bounds connecting, sending and receiving the response head; the body has
+// no deadline. Fails with kIo when the server cannot be reached or no head arrives;
+// once the head has arrived, a broken connection is reported as complete = false.
+Result<HttpStreamResult> HttpStream(
+    const std::string& method, const std::string& url,
+    const std::map<std::string, std::string>& headers, const std::string& body,
+    const HttpStreamHandler& handler,
+    std::chrono::milliseconds head_timeout = std::chrono::seconds(60));
 
 // A WebSocket client speaking the v2 or v3 protocol.
 class WsClient {

@@ -6,12 +6,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -34,8 +36,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using asio::ip::tcp;
 using asio::use_awaitable;
+using asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 using sats::Json;
@@ -48,6 +50,10 @@ inline constexpr uint64_t kBodyBytesMax = 1 << 20;
 inline constexpr auto kHttpTimeout = std::chrono::seconds(60);
 // Short-lived tokens for POST /v1/identity/websocket-token.
 inline constexpr int64_t kWebsocketTokenTtlSeconds = 60;
+// Bounded: GET /logs?num_lines= above this is refused with 400.
+inline constexpr uint64_t kLogLinesRequestMax = 1'000'000;
+// A log follower that does not take a chunk within this long is disconnected.
+inline constexpr auto kLogWriteTimeout = std::chrono::seconds(30);
 
 namespace {
 
@@ -89,6 +95,11 @@ struct Server::Impl {
   asio::awaitable<Response> Sql(const Request& req, const Target& t, const std::string& db);
   Response Schema(const Request& req, const std::string& db);
   asio::awaitable<Response> Publish(const Request& req, const Target& t, const std::string& db);
+  // GET /v1/database/:name/logs writes its own response (a stream when following).
+  // Returns whether the connection may serve another request.
+  asio::awaitable<bool> Logs(beast::tcp_stream& stream, const Request& req, const Target& t);
+  asio::awaitable<void> FollowLogs(beast::tcp_stream& stream, const Request& req,
+                                   std::shared_ptr<db::Database> db, size_t backlog_max);
 
   // Authentication: the verified claims of the request's token, or a freshly minted
   // identity when it has none and `mint` is true.
@@ -120,15 +131,22 @@ Response JsonResponse(const Request& req, const Json& j, http::status status = h
 
 http::status StatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kNotFound: return http::status::not_found;
-    case ErrorCode::kUnauthenticated: return http::status::unauthorized;
-    case ErrorCode::kPermissionDenied: return http::status::forbidden;
-    case ErrorCode::kOverloaded: return http::status::service_unavailable;
+    case ErrorCode::kNotFound:
+      return http::status::not_found;
+    case ErrorCode::kUnauthenticated:
+      return http::status::unauthorized;
+    case ErrorCode::kPermissionDenied:
+      return http::status::forbidden;
+    case ErrorCode::kOverloaded:
+      return http::status::service_unavailable;
     case ErrorCode::kInternal:
-    case ErrorCode::kIo: return http::status::internal_server_error;
+    case ErrorCode::kIo:
+      return http::status::internal_server_error;
     // A reducer that ran and failed: SpacetimeDB answers 530 for this.
-    case ErrorCode::kReducerError: return static_cast<http::status>(530);
-    default: return http::status::bad_request;
+    case ErrorCode::kReducerError:
+      return static_cast<http::status>(530);
+    default:
+      return http::status::bad_request;
   }
 }
 
@@ -141,6 +159,13 @@ std::string_view Header(const Request& req, http::field f) {
   return it == req.end() ? std::string_view() : std::string_view(it->value());
 }
 
+// GET /v1/database/:name/logs, which Server::Impl::Logs answers on the stream itself.
+bool IsLogsRequest(const Request& req, const Target& t) {
+  const auto& s = t.segments;
+  return req.method() == http::verb::get && s.size() == 4 && s[0] == "v1" && s[1] == "database" &&
+         s[3] == "logs";
+}
+
 void AddIdentityHeaders(Response& res, const Authed& a) {
   if (!a.minted_token) return;
   res.set("spacetime-identity", auth::IdentityToHex(a.claims.identity));
@@ -149,8 +174,7 @@ void AddIdentityHeaders(Response& res, const Authed& a) {
 
 }  // namespace
 
-Result<Authed> Server::Impl::Authenticate(const Request& req, const Target& target,
-                                                        bool mint) {
+Result<Authed> Server::Impl::Authenticate(const Request& req, const Target& target, bool mint) {
   std::optional<std::string> token;
   if (auto h = Header(req, http::field::authorization); !h.empty()) {
     token = BearerToken(h);
@@ -247,8 +271,8 @@ asio::awaitable<Response> Server::Impl::Call(const Request& req, const Target& t
     Status s = db->CallReducer(caller, reducer, std::move(bsatn), done);
     if (!s.ok()) done(db::CallOutcome{s});
   });
-  Response res = outcome.status.ok() ? Text(req, http::status::ok, "")
-                                     : ErrorResponse(req, outcome.status);
+  Response res =
+      outcome.status.ok() ? Text(req, http::status::ok, "") : ErrorResponse(req, outcome.status);
   AddIdentityHeaders(res, *authed);
   co_return res;
 }
@@ -304,6 +328,172 @@ asio::awaitable<Response> Server::Impl::Publish(const Request& req, const Target
                          out->created ? http::status::created : http::status::ok);
 }
 
+namespace {
+
+// What GET /logs asks for, once checked.
+struct LogsQuery {
+  std::optional<size_t> num_lines;  // nullopt: every line in the ring
+  bool follow = false;
+};
+
+Result<LogsQuery> ParseLogsQuery(const Target& t) {
+  LogsQuery q;
+  if (auto it = t.query.find("num_lines"); it != t.query.end()) {
+    const std::string& text = it->second;
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    const bool digits = !text.empty() && end == text.data() + text.size();
+    if (!digits || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+      return InvalidArgument("num_lines must be a whole number, got '" + text + "'");
+    }
+    if (ec == std::errc::result_out_of_range || n > kLogLinesRequestMax) {
+      return InvalidArgument("num_lines must be at most " + std::to_string(kLogLinesRequestMax));
+    }
+    q.num_lines = static_cast<size_t>(n);
+  }
+  if (auto it = t.query.find("follow"); it != t.query.end()) {
+    if (it->second != "true" && it->second != "false") {
+      return InvalidArgument("follow must be true or false, got '" + it->second + "'");
+    }
+    q.follow = it->second == "true";
+  }
+  return q;
+}
+
+// The records as newline-delimited JSON (docs/http-api.md).
+std::string LogLines(const std::vector<db::LogRecord>& records) {
+  std::string out;
+  for (const auto& r : records) {
+    out += db::LogRecordToJson(r);
+    out += '\n';
+  }
+  return out;
+}
+
+asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, Response res) {
+  const bool keep_alive = res.keep_alive();
+  auto [ec, n] = co_await http::async_write(stream, res, kNoThrow);
+  co_return keep_alive && !ec;
+}
+
+}  // namespace
+
+asio::awaitable<bool> Server::Impl::Logs(beast::tcp_stream& stream, const Request& req,
+                                         const Target& t) {
+  const std::string& name = t.segments[2];
+  auto db = registry.Find(name);
+  if (!db) {
+    co_return co_await WriteResponse(
+        stream, Text(req, http::status::not_found, "no database named '" + name + "'"));
+  }
+  auto authed = Authenticate(req, t, /*mint=*/false);
+  if (!authed.ok()) co_return co_await WriteResponse(stream, ErrorResponse(req, authed.status()));
+  // Module logs may hold anything a reducer printed: only the owner reads them.
+  const std::optional<U256> owner = registry.Owner(name);
+  if (!owner || *owner != authed->claims.identity) {
+    std::string why = owner ? "only the owner of database '" + name + "' may read its logs"
+                            : "database '" + name +
+                                  "' has no owner yet; publish to it to claim it, then read "
+                                  "its logs";
+    co_return co_await WriteResponse(stream, Text(req, http::status::forbidden, std::move(why)));
+  }
+  auto query = ParseLogsQuery(t);
+  if (!query.ok()) co_return co_await WriteResponse(stream, ErrorResponse(req, query.status()));
+  const size_t num_lines = query->num_lines.value_or(SIZE_MAX);
+  if (!query->follow) {
+    co_return co_await WriteResponse(
+        stream, MakeResponse(req, http::status::ok, LogLines(db->module_log().Tail(num_lines)),
+                             "application/x-ndjson"));
+  }
+  co_await FollowLogs(stream, req, std::move(db), num_lines);
+  co_return false;
+}
+
+asio::awaitable<void> Server::Impl::FollowLogs(beast::tcp_stream& stream, const Request& req,
+                                               std::shared_ptr<db::Database> db,
+                                               size_t backlog_max) {
+  std::vector<db::LogRecord> backlog;
+  auto followed = db->module_log().Follow(backlog_max, &backlog);
+  if (!followed.ok()) {
+    Response res = ErrorResponse(req, followed.status());
+    res.keep_alive(false);
+    co_await WriteResponse(stream, std::move(res));
+    co_return;
+  }
+  // Closed on every way out, including this frame being destroyed at shutdown: after
+  // Close no wake-up refers to the timer any more.
+  struct CloseOnExit {
+    std::shared_ptr<db::LogFollower> follower;
+    ~CloseOnExit() { follower->Close(); }
+  } guard{std::move(followed).value()};
+  db::LogFollower& follower = *guard.follower;
+
+  http::response<http::empty_body> head{http::status::ok, req.version()};
+  head.set(http::field::server, "stdb");
+  head.set(http::field::content_type, "application/x-ndjson");
+  head.set(http::field::access_control_allow_origin, "*");
+  head.chunked(true);
+  head.keep_alive(false);
+  http::response_serializer<http::empty_body> serializer{head};
+  stream.expires_after(kLogWriteTimeout);
+  auto [head_ec, head_n] = co_await http::async_write_header(stream, serializer, kNoThrow);
+  if (head_ec) co_return;
+
+  // The coroutine waits on `wake`; the writer's thread cancels it (through this strand)
+  // when a line arrives, and so does the socket turning readable (the client closed, or
+  // sent something, which a follower has no reason to do).
+  auto executor = co_await asio::this_coro::executor;
+  auto wake = std::make_shared<asio::steady_timer>(executor);
+  auto client_gone = std::make_shared<bool>(false);
+  stream.socket().async_wait(tcp::socket::wait_read,
+                             [client_gone, weak = std::weak_ptr(wake)](beast::error_code) {
+                               *client_gone = true;
+                               if (auto timer = weak.lock()) timer->cancel();
+                             });
+  std::string chunk = LogLines(backlog);
+  backlog.clear();
+  while (true) {
+    if (!chunk.empty()) {
+      stream.expires_after(kLogWriteTimeout);
+      auto [ec, n] =
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)), kNoThrow);
+      if (ec) co_return;
+      chunk.clear();
+    }
+    db::LogFollower::Batch batch = follower.Take();
+    chunk = LogLines(batch.records);
+    if (batch.dropped) {
+      chunk += db::LogRecordToJson(db::LogRecord{
+                   SystemClock::Get().NowMicros(), module::LogLevel::kWarn, "",
+                   "this log stream fell behind and lines were dropped; request the logs "
+                   "again to continue"}) +
+               "\n";
+    }
+    if (batch.ended) {
+      stream.expires_after(kLogWriteTimeout);
+      if (!chunk.empty()) {
+        auto [ec, n] =
+            co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)), kNoThrow);
+        if (ec) co_return;
+      }
+      co_await asio::async_write(stream, http::make_chunk_last(), kNoThrow);
+      co_return;
+    }
+    if (!chunk.empty()) continue;
+    if (*client_gone) co_return;
+    const bool armed = follower.ArmWake([executor, weak = std::weak_ptr(wake)] {
+      asio::post(executor, [weak] {
+        if (auto timer = weak.lock()) timer->cancel();
+      });
+    });
+    if (!armed) continue;
+    stream.expires_never();
+    wake->expires_at(asio::steady_timer::time_point::max());
+    co_await wake->async_wait(kNoThrow);
+    if (*client_gone) co_return;
+  }
+}
+
 asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& t) {
   const auto& s = t.segments;
   const auto method = req.method();
@@ -323,14 +513,16 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
       co_return WebsocketToken(req, t);
     }
     if (s.size() == 3 && s[2] == "public-key" && method == http::verb::get) {
-      co_return MakeResponse(req, http::status::ok, tokens.PublicKeyPem(), "application/x-pem-file");
+      co_return MakeResponse(req, http::status::ok, tokens.PublicKeyPem(),
+                             "application/x-pem-file");
     }
   }
   if (s.size() >= 3 && s[0] == "v1" && s[1] == "database") {
     const std::string& name = s[2];
     if (s.size() == 3 && method == http::verb::put) co_return co_await Publish(req, t, name);
     if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) co_return Schema(req, name);
-    if (s.size() == 4 && s[3] == "sql" && method == http::verb::post) co_return co_await Sql(req, t, name);
+    if (s.size() == 4 && s[3] == "sql" && method == http::verb::post)
+      co_return co_await Sql(req, t, name);
     if (s.size() == 5 && s[3] == "call" && method == http::verb::post) {
       co_return co_await Call(req, t, name, s[4]);
     }
@@ -339,9 +531,9 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
                      "this endpoint needs a WebSocket upgrade request");
     }
   }
-  co_return Text(req, http::status::not_found,
-                 "no route for " + std::string(req.method_string()) + " " +
-                     std::string(req.target()));
+  co_return Text(
+      req, http::status::not_found,
+      "no route for " + std::string(req.method_string()) + " " + std::string(req.target()));
 }
 
 asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request req, Target t) {
@@ -371,12 +563,13 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
     }
     compression = *c;
   }
-  if (auto it = t.query.find("confirmed"); it != t.query.end() && it->second != "true" &&
-                                           it->second != "false") {
+  if (auto it = t.query.find("confirmed");
+      it != t.query.end() && it->second != "true" && it->second != "false") {
     co_return co_await reject(http::status::bad_request, "confirmed must be true or false");
   }
   auto authed = Authenticate(req, t, /*mint=*/true);
-  if (!authed.ok()) co_return co_await reject(StatusFor(authed.status().code()), authed.status().message());
+  if (!authed.ok())
+    co_return co_await reject(StatusFor(authed.status().code()), authed.status().message());
   std::string token;
   if (authed->minted_token) {
     token = *authed->minted_token;
@@ -388,10 +581,11 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
 
   WsSession::Stream ws(std::move(stream));
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws.set_option(websocket::stream_base::decorator([proto = *protocol](websocket::response_type& res) {
-    res.set(http::field::sec_websocket_protocol, proto);
-    res.set(http::field::server, "stdb");
-  }));
+  ws.set_option(
+      websocket::stream_base::decorator([proto = *protocol](websocket::response_type& res) {
+        res.set(http::field::sec_websocket_protocol, proto);
+        res.set(http::field::server, "stdb");
+      }));
   ws.read_message_max(kClientFrameBytesMax);
   ws.binary(true);
   auto [ec] = co_await ws.async_accept(req, kNoThrow);
@@ -438,6 +632,11 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
       stream.expires_never();
       co_await Upgrade(std::move(stream), std::move(req), std::move(*target));
       co_return;
+    }
+    if (target && IsLogsRequest(req, *target)) {
+      const bool keep_alive = co_await Logs(stream, req, *target);
+      if (!keep_alive) break;
+      continue;
     }
     // (No co_await inside a conditional expression: g++ 12 miscompiles temporaries there.)
     Response res;

@@ -74,10 +74,16 @@ RowId RowStore::Add(ByteView row) {
 
 void RowStore::AddAt(RowId id, ByteView row) {
   STDB_ASSERT(id < slots_ && !IsLive(id));
-  // Undo runs in reverse order, so the slot was freed recently: search from the back.
-  auto it = std::find(free_.rbegin(), free_.rend(), static_cast<uint32_t>(id));
-  STDB_ASSERT(it != free_.rend());
-  free_.erase(std::next(it).base());
+  // Undo runs in reverse order, so the slot was freed recently: search from the back,
+  // first among the slots freed in this transaction.
+  auto take = [&](std::vector<uint32_t>& list) {
+    auto it = std::find(list.rbegin(), list.rend(), static_cast<uint32_t>(id));
+    if (it == list.rend()) return false;
+    list.erase(std::next(it).base());
+    return true;
+  };
+  const bool found = take(freed_) || take(free_);
+  STDB_ASSERT(found);
   free_.push_back(static_cast<uint32_t>(id));
   const RowId got = Add(row);
   STDB_ASSERT(got == id);
@@ -92,12 +98,17 @@ void RowStore::Remove(RowId id) {
     block_bytes_ -= 4 + size_t{len};
     blocks_[id].reset();
   }
-  free_.push_back(static_cast<uint32_t>(id));
+  freed_.push_back(static_cast<uint32_t>(id));
+}
+
+void RowStore::ReleaseFreed() {
+  free_.insert(free_.end(), freed_.begin(), freed_.end());
+  freed_.clear();
 }
 
 size_t RowStore::BytesUsed() const {
   return pages_.size() * kPageBytes + block_bytes_ + blocks_.capacity() * sizeof(blocks_[0]) +
-         live_bits_.capacity() * 8 + free_.capacity() * 4;
+         live_bits_.capacity() * 8 + (free_.capacity() + freed_.capacity()) * 4;
 }
 
 }  // namespace stdb::store

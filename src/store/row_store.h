@@ -3,7 +3,9 @@
 // Rows of a fixed-width row type (every column a fixed-width scalar) are packed into
 // 64 KiB pages with no per-row header, so a (u64, i32, i32) row costs 16 bytes plus a
 // liveness bit. Other rows are one heap block each (length + bytes). A freed slot is
-// reused by a later insert; a RowId stays valid while its row is live.
+// reused by a later insert, but only after ReleaseFreed (the end of the transaction that
+// freed it), so a scan snapshot taken inside a transaction never meets a new row under
+// an old id. A RowId stays valid while its row is live.
 //
 // Thread safety: owned by the table's worker thread.
 #pragma once
@@ -36,8 +38,10 @@ class RowStore {
   RowId Add(ByteView row);
   // Stores `row` in slot `id`, which must be free (undo of a removal).
   void AddAt(RowId id, ByteView row);
-  // Frees slot `id`. REQUIRES: IsLive(id).
+  // Frees slot `id`; it is reused only after ReleaseFreed. REQUIRES: IsLive(id).
   void Remove(RowId id);
+  // Makes the slots freed since the last call available for reuse.
+  void ReleaseFreed();
 
   // Bytes held for rows (pages and blocks), for memory accounting.
   size_t BytesUsed() const;
@@ -56,6 +60,7 @@ class RowStore {
   std::vector<std::unique_ptr<uint8_t[]>> blocks_;  // variable rows: u32 length + bytes
   std::vector<uint64_t> live_bits_;
   std::vector<uint32_t> free_;
+  std::vector<uint32_t> freed_;  // freed in the current transaction; not reused yet
   size_t slots_ = 0;
   size_t live_ = 0;
   size_t block_bytes_ = 0;

@@ -51,6 +51,12 @@ class Table::RowSet {
 
 namespace {
 
+bool IsSigned(sats::TypeKind k) {
+  using sats::TypeKind;
+  return k == TypeKind::kI8 || k == TypeKind::kI16 || k == TypeKind::kI32 || k == TypeKind::kI64 ||
+         k == TypeKind::kI128 || k == TypeKind::kI256;
+}
+
 bool NeedsNormalising(const TableSchema& s) {
   if (!s.primary_key) return false;
   auto id = s.FindIndex({*s.primary_key});
@@ -97,10 +103,7 @@ Status Table::ApplySequences(Bytes& row) {
     bool zero = true;
     for (size_t b = 0; b < width; ++b) zero = zero && at[b] == 0;
     if (!zero) continue;
-    const sats::TypeKind kind = schema_.column_type(col).kind();
-    const bool is_signed = kind == sats::TypeKind::kI8 || kind == sats::TypeKind::kI16 ||
-                           kind == sats::TypeKind::kI32 || kind == sats::TypeKind::kI64 ||
-                           kind == sats::TypeKind::kI128 || kind == sats::TypeKind::kI256;
+    const bool is_signed = IsSigned(schema_.column_type(col).kind());
     const int value_bits = static_cast<int>(std::min<size_t>(width, 8) * 8) - (is_signed ? 1 : 0);
     const uint64_t max = value_bits >= 64 ? UINT64_MAX : (uint64_t{1} << value_bits) - 1;
     const uint64_t value = sequence_next_[i];
@@ -123,6 +126,28 @@ uint64_t Table::NextSequenceValue(uint16_t column) const {
   }
   STDB_ASSERT_MSG(false, "not a sequence column");
   return 0;
+}
+
+void Table::ContinueSequencesAfter(const Table& previous) {
+  for (size_t i = 0; i < schema_.sequences.size(); ++i) {
+    const uint16_t col = schema_.sequences[i];
+    uint64_t next = sequence_next_[i];
+    const auto& prev = previous.schema_.sequences;
+    for (size_t j = 0; j < prev.size(); ++j) {
+      if (prev[j] == col) next = std::max(next, previous.sequence_next_[j]);
+    }
+    ForEach([&](RowId, ByteView row) {
+      auto slice = sats::ColumnSlice(schema_.row_type, row, col);
+      STDB_ASSERT(slice.ok());
+      uint64_t v = 0;
+      std::memcpy(&v, slice->data(), std::min<size_t>(slice->size(), 8));
+      // Negative values of signed columns are not sequence values.
+      const bool negative =
+          IsSigned(schema_.column_type(col).kind()) && (slice->back() & 0x80) != 0;
+      if (!negative && v != UINT64_MAX) next = std::max(next, v + 1);
+    });
+    sequence_next_[i] = next;
+  }
 }
 
 std::optional<RowId> Table::FindRowImpl(ByteView row) const {

@@ -57,8 +57,11 @@ class Table {
   // REQUIRES: the row was previously live at `id` and no conflicting row is live.
   void Restore(RowId id, Bytes row);
 
-  // Removes the live row `id` and returns its bytes. REQUIRES: IsLive(id).
+  // Removes the live row `id` and returns its bytes. Its id is not given to another row
+  // before ReleaseFreedIds. REQUIRES: IsLive(id).
   Bytes Remove(RowId id);
+  // Lets later inserts reuse the ids of rows removed so far (the end of a transaction).
+  void ReleaseFreedIds() { rows_.ReleaseFreed(); }
 
   bool IsLive(RowId id) const { return rows_.IsLive(id); }
   // The bytes of live row `id`. REQUIRES: IsLive(id). Valid until the row is removed.
@@ -84,6 +87,10 @@ class Table {
   // ---- Sequences: the next value each auto-increment column will get.
   // REQUIRES: column is in schema().sequences.
   uint64_t NextSequenceValue(uint16_t column) const;
+  // Moves every sequence past the largest value in its column and, for columns that are
+  // sequences in `previous` too, past the value `previous` reached (a module update
+  // copies rows into a new table; values are never reused).
+  void ContinueSequencesAfter(const Table& previous);
 
   // Calls f(RowId, ByteView) for every live row, in slot order.
   template <typename F>

@@ -22,6 +22,22 @@ std::optional<TableId> Store::FindTable(std::string_view name) const {
   return std::nullopt;
 }
 
+Status CopyRows(const Table& from, Table& to) {
+  Status status = Status::Ok();
+  from.ForEach([&](RowId, ByteView row) {
+    if (!status.ok()) return;
+    auto r = to.Insert(Bytes(row.begin(), row.end()), /*apply_sequences=*/false);
+    if (!r.ok()) {
+      status =
+          InvalidArgument("incompatible module update: the rows of table '" + to.schema().name +
+                          "' do not fit its new schema: " + r.status().message());
+    }
+  });
+  STDB_RETURN_IF_ERROR(status);
+  to.ContinueSequencesAfter(from);
+  return Status::Ok();
+}
+
 // Tracks one table's net changes. A row deleted after being inserted in this
 // transaction cancels the insert (and vice versa), so the result is the net effect.
 // Keys are views into the Bytes held in the vectors, whose heap buffers never move.
@@ -197,9 +213,14 @@ TxDelta Transaction::Commit() {
                   DeltaBuilder::Take(deltas_[t]->deletes)};
     if (!td.inserts.empty() || !td.deletes.empty()) delta.tables.push_back(std::move(td));
   }
+  ReleaseFreedIds();
+  return delta;
+}
+
+void Transaction::ReleaseFreedIds() {
+  for (const UndoEntry& e : undo_) store_.table(e.table).ReleaseFreedIds();
   undo_.clear();
   deltas_.clear();
-  return delta;
 }
 
 void Transaction::Rollback() {
@@ -213,8 +234,7 @@ void Transaction::Rollback() {
       table.Remove(it->row);
     }
   }
-  undo_.clear();
-  deltas_.clear();
+  ReleaseFreedIds();
 }
 
 }  // namespace stdb::store

@@ -33,6 +33,14 @@ class Store {
   std::vector<std::unique_ptr<Table>> tables_;
 };
 
+// Copies every row of `from` into the empty table `to`, which has the same row type but
+// possibly other indexes, constraints and sequences (a module update). Rows are stored
+// as they are (sequences are not applied); each sequence of `to` continues after both
+// the value `from`'s sequence reached and the largest value in the column. Fails with
+// kInvalidArgument naming the table and index if the rows break a unique constraint of
+// `to`; `to` is then incomplete and must be discarded.
+Status CopyRows(const Table& from, Table& to);
+
 // The net changes of one table in one transaction: rows that are present after it and
 // were not before (inserts), and rows that were present before and are not after
 // (deletes). A row inserted and deleted in the same transaction appears in neither.
@@ -93,6 +101,8 @@ class Transaction {
   void RecordInsert(TableId table, ByteView row);
   void RecordDelete(TableId table, const Bytes& row);
   void RemoveAndRecord(Table& table, TableId table_id, RowId id);
+  // Ends the transaction's bookkeeping: ids it freed become reusable.
+  void ReleaseFreedIds();
 
   Store& store_;
   std::vector<UndoEntry> undo_;

@@ -225,4 +225,21 @@ ServerProcess::StopResult ServerProcess::Stop(std::chrono::milliseconds grace) {
   return StopResult{clean, DescribeWaitStatus(*wait_status_)};
 }
 
+Status ServerProcess::Restart() {
+  const StopResult stop = Stop();
+  if (!stop.clean) {
+    return Status(ErrorCode::kInternal, "the server did not stop cleanly: " + stop.description);
+  }
+  std::error_code ec;
+  fs::rename(temp_dir_ / "server.log",
+             temp_dir_ / ("server-" + std::to_string(++restarts_) + ".log"), ec);
+  options_.module_path.reset();
+  pid_ = -1;
+  wait_status_.reset();
+  port_ = 0;
+  stopped_ = false;
+  STDB_RETURN_IF_ERROR(Spawn());
+  return WaitUntilReady();
+}
+
 }  // namespace stdb::integration

@@ -32,6 +32,7 @@ namespace stdb::integration {
 
 // Paths baked in by CMake (tests/integration/CMakeLists.txt).
 inline constexpr const char* kServerBinary = STDB_SERVER_BINARY;
+inline constexpr const char* kCliBinary = STDB_CLI_BINARY;
 inline constexpr const char* kQuickstartModule = STDB_QUICKSTART_MODULE;
 inline constexpr const char* kEdgeCasesModule = STDB_EDGE_CASES_MODULE;
 // An ELF shared library that is not a module (it lacks the module ABI exports).
@@ -91,6 +92,12 @@ class ServerProcess {
   };
   StopResult Stop(std::chrono::milliseconds grace = kStopGrace);
 
+  // Stops the server (as Stop) and starts a new one on the same data directory, without
+  // --module: the databases are reloaded from the data directory. The port changes; the
+  // old server's log moves to server-<n>.log. Fails if the stop was not clean or the new
+  // server is not ready within kStartTimeout.
+  [[nodiscard]] Status Restart();
+
  private:
   ServerProcess(Options options, std::filesystem::path temp_dir);
   Status Spawn();
@@ -102,6 +109,7 @@ class ServerProcess {
   std::optional<int> wait_status_;  // set once the child has been reaped
   uint16_t port_ = 0;
   bool stopped_ = false;
+  int restarts_ = 0;
 };
 
 }  // namespace stdb::integration

@@ -11,6 +11,7 @@
 namespace {
 
 using stdb_test::DecodeModuleDef;
+using stdb_test::IndexSchema;
 using stdb_test::LoadedModule;
 using stdb_test::ModuleSchema;
 
@@ -26,7 +27,7 @@ TEST(Describe, TablesDecodeWithTheServerTypeDecoderInRegistrationOrder) {
   // Table ids are registration order; row types, keys and access are as declared.
   const ModuleSchema schema = Schema();
   EXPECT_EQ(schema.version, 1u);
-  ASSERT_EQ(schema.tables.size(), 4u);
+  ASSERT_EQ(schema.tables.size(), 6u);
 
   EXPECT_EQ(schema.tables[0].name, "everything");
   EXPECT_FALSE(schema.tables[0].is_public);
@@ -47,11 +48,58 @@ TEST(Describe, TablesDecodeWithTheServerTypeDecoderInRegistrationOrder) {
             "(sender: Identity, connection_id: Option<ConnectionId>, timestamp: Timestamp, "
             "module_identity: Identity, random: Array<U64>)");
 
-  for (const auto& t : schema.tables) {
-    EXPECT_EQ(t.unique_columns, 0u) << t.name;
-    EXPECT_EQ(t.indexes, 0u) << t.name;
-    EXPECT_EQ(t.sequences, 0u) << t.name;
-    EXPECT_FALSE(t.scheduled) << t.name;
+  EXPECT_EQ(schema.tables[4].name, "player");
+  EXPECT_EQ(schema.tables[5].name, "tick_schedule");
+  for (size_t i = 0; i < 4; ++i) {
+    const auto& t = schema.tables[i];
+    EXPECT_TRUE(t.unique_columns.empty()) << t.name;
+    EXPECT_TRUE(t.sequences.empty()) << t.name;
+    EXPECT_FALSE(t.schedule.has_value()) << t.name;
+  }
+}
+
+TEST(Describe, APrimaryKeyIsDeclaredAsAUniqueHashIndex) {
+  // The SDK declares the primary key's index itself, so index ids are positions.
+  const ModuleSchema schema = Schema();
+  ASSERT_GE(schema.tables.size(), 4u);
+  EXPECT_EQ(schema.tables[1].indexes, (std::vector<IndexSchema>{{"item_id_key", 1, {0}}}));
+  for (size_t i : {0, 2, 3}) EXPECT_TRUE(schema.tables[i].indexes.empty());
+}
+
+TEST(Describe, UniqueColumnsIndexesAndSequencesAreInTheTableDef) {
+  // player: id primary key + auto-inc, name unique, and three declared indexes, in
+  // declaration order (index id = position).
+  const ModuleSchema schema = Schema();
+  ASSERT_EQ(schema.tables.size(), 6u);
+  const auto& t = schema.tables[4];
+  EXPECT_EQ(t.row_type, "(id: U64, name: String, level: U32, x: I32, y: I32, team: String)");
+  EXPECT_EQ(t.primary_key, 0);
+  EXPECT_EQ(t.unique_columns, (std::vector<std::vector<uint16_t>>{{1}}));
+  EXPECT_EQ(t.sequences, (std::vector<uint16_t>{0}));
+  EXPECT_EQ(t.indexes, (std::vector<IndexSchema>{{"player_id_key", 1, {0}},
+                                                 {"player_name_key", 1, {1}},
+                                                 {"player_by_level", 0, {2}},
+                                                 {"player_at", 0, {3, 4}},
+                                                 {"player_by_team", 1, {5, 2}}}));
+  EXPECT_FALSE(t.schedule.has_value());
+}
+
+TEST(Describe, AScheduleTableNamesItsReducerAndColumn) {
+  // STDB_SCHEDULE: scheduled_id is the auto-inc primary key, the schedule names the
+  // reducer and the ScheduleAt column, and the reducer takes the row.
+  const ModuleSchema schema = Schema();
+  ASSERT_EQ(schema.tables.size(), 6u);
+  const auto& t = schema.tables[5];
+  EXPECT_EQ(t.row_type, "(scheduled_id: U64, scheduled_at: ScheduleAt, note: String)");
+  EXPECT_EQ(t.primary_key, 0);
+  EXPECT_EQ(t.sequences, (std::vector<uint16_t>{0}));
+  EXPECT_EQ(t.indexes, (std::vector<IndexSchema>{{"tick_schedule_scheduled_id_key", 1, {0}}}));
+  ASSERT_TRUE(t.schedule.has_value());
+  EXPECT_EQ(*t.schedule, (stdb_test::ScheduleSchema{"tick", 1}));
+  for (const auto& r : schema.reducers) {
+    if (r.name == "tick") {
+      EXPECT_EQ(r.params, "(row: (scheduled_id: U64, scheduled_at: ScheduleAt, note: String))");
+    }
   }
 }
 
@@ -61,15 +109,41 @@ TEST(Describe, ReducersHaveNamedParamsAndLifecycleCodes) {
   const ModuleSchema schema = Schema();
   std::vector<std::string> names;
   for (const auto& r : schema.reducers) names.push_back(r.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{
-                "store_everything", "put_item", "set_value", "delete_item", "remove_item",
-                "fill_items", "fail_reducer_error", "fail_outcome", "fail_std_exception",
-                "fail_non_std_exception", "insert_then_fail", "update_missing",
-                "insert_duplicate_caught", "record_call", "echo_args", "init", "on_connect",
-                "on_disconnect", "scan_items", "scan_first", "scan_and_delete",
-                "scan_catching"}));
-  ASSERT_EQ(schema.reducers.size(), 22u);
+  EXPECT_EQ(names, (std::vector<std::string>{"store_everything",
+                                             "put_item",
+                                             "set_value",
+                                             "delete_item",
+                                             "remove_item",
+                                             "fill_items",
+                                             "fail_reducer_error",
+                                             "fail_outcome",
+                                             "fail_std_exception",
+                                             "fail_non_std_exception",
+                                             "insert_then_fail",
+                                             "update_missing",
+                                             "insert_duplicate_caught",
+                                             "record_call",
+                                             "echo_args",
+                                             "init",
+                                             "on_connect",
+                                             "on_disconnect",
+                                             "scan_items",
+                                             "scan_first",
+                                             "scan_and_delete",
+                                             "scan_catching",
+                                             "tick",
+                                             "add_player",
+                                             "find_by_name",
+                                             "find_by_id",
+                                             "rename_player",
+                                             "remove_by_name",
+                                             "erase_by_id",
+                                             "filter_players",
+                                             "remove_at",
+                                             "remove_levels",
+                                             "collect_level",
+                                             "schedule_tick"}));
+  ASSERT_EQ(schema.reducers.size(), 34u);
   EXPECT_EQ(schema.reducers[1].params, "(id: U64, label: String, value: I64)");
   EXPECT_EQ(schema.reducers[4].params, "(row: (id: U64, label: String, value: I64))");
   EXPECT_TRUE(schema.reducers[14].params.starts_with("(row: (flag: Bool,"));

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "base/bytes.h"
+#include "fake_table.h"
 #include "sats/bsatn.h"
 #include "sats/types.h"
 
@@ -55,10 +56,14 @@ class ModuleDefReader {
     return true;
   }
 
-  // Skips an Array<u16>.
-  bool SkipU16Array() {
+  bool ReadU16Array(std::vector<uint16_t>& out) {
     uint32_t n = 0;
-    return r_.Fixed(n) && r_.Skip(size_t{n} * 2);
+    if (!r_.Fixed(n) || n > r_.remaining() / 2) return false;
+    out.resize(n);
+    for (uint16_t& v : out) {
+      if (!r_.Fixed(v)) return false;
+    }
+    return true;
   }
 
   bool ReadModule(DecodedModule& m) {
@@ -109,27 +114,25 @@ class ModuleDefReader {
     s.is_public = is_public == 1;
     uint32_t n = 0;
     if (!r_.Fixed(n)) return Fail(s.name + ": truncated unique_columns");
-    s.unique_columns = n;
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!SkipU16Array()) return Fail(s.name + ": truncated unique_columns");
+    s.unique_columns.resize(n);
+    for (auto& columns : s.unique_columns) {
+      if (!ReadU16Array(columns)) return Fail(s.name + ": truncated unique_columns");
     }
     if (!r_.Fixed(n)) return Fail(s.name + ": truncated indexes");
-    s.indexes = n;
-    for (uint32_t i = 0; i < n; ++i) {
-      std::string name;
-      uint8_t algorithm = 0;
-      if (!ReadString(name) || !r_.Fixed(algorithm) || !SkipU16Array()) {
+    s.indexes.resize(n);
+    for (IndexSchema& index : s.indexes) {
+      if (!ReadString(index.name) || !r_.Fixed(index.algorithm) || !ReadU16Array(index.columns)) {
         return Fail(s.name + ": truncated index");
       }
     }
-    if (!r_.Fixed(n) || !r_.Skip(size_t{n} * 2)) return Fail(s.name + ": truncated sequences");
-    s.sequences = n;
+    if (!ReadU16Array(s.sequences)) return Fail(s.name + ": truncated sequences");
     if (!r_.Fixed(tag) || tag > 1) return Fail(s.name + ": bad schedule");
-    s.scheduled = tag == 0;
-    if (s.scheduled) {
-      std::string reducer;
-      uint16_t column = 0;
-      if (!ReadString(reducer) || !r_.Fixed(column)) return Fail(s.name + ": truncated schedule");
+    if (tag == 0) {
+      ScheduleSchema schedule;
+      if (!ReadString(schedule.reducer) || !r_.Fixed(schedule.at_column)) {
+        return Fail(s.name + ": truncated schedule");
+      }
+      s.schedule = schedule;
     }
     return true;
   }
@@ -212,12 +215,7 @@ LoadedModule::CallResult LoadedModule::Call(const StdbHost* host, uint32_t reduc
 
 // ---- FakeHost ----
 
-struct FakeTable {
-  std::string name;
-  AlgebraicType row_type;
-  std::optional<uint16_t> pk;
-  std::vector<Bytes> rows;
-};
+using FakeTable = fake::Table;
 
 struct Scan {
   uint32_t table = 0;
@@ -238,6 +236,7 @@ struct FakeHost::Impl {
   size_t scans_started = 0;
   size_t iter_next_calls = 0;
   size_t bad_closes = 0;
+  Bytes last_range;
 
   int32_t Error(int32_t code, const std::string& table, const std::string& message) {
     last_error = "table '" + table + "': " + message;
@@ -282,10 +281,12 @@ struct FakeHost::Impl {
     if (t == nullptr) return Error(STDB_ERR_NOT_FOUND, "#" + std::to_string(id), "no table");
     if (int32_t rc = ValidateRow(*t, row); rc != STDB_OK) return rc;
     Bytes bytes(row.begin(), row.end());
+    fake::ApplySequences(*t, bytes);
     const bool exists = std::find(t->rows.begin(), t->rows.end(), bytes) != t->rows.end();
     if (!exists) {
-      if (t->pk && FindByKey(*t, PkSlice(*t, bytes)) >= 0) {
-        return Error(STDB_ERR_UNIQUE_VIOLATION, t->name, "duplicate primary key");
+      if (auto index = fake::UniqueConflict(*t, ByteView(bytes), std::nullopt)) {
+        return Error(STDB_ERR_UNIQUE_VIOLATION, t->name,
+                     "duplicate key in unique index '" + *index + "'");
       }
       t->rows.push_back(bytes);
     }
@@ -301,6 +302,10 @@ struct FakeHost::Impl {
     Bytes bytes(row.begin(), row.end());
     const ptrdiff_t at = FindByKey(*t, PkSlice(*t, bytes));
     if (at < 0) return Error(STDB_ERR_NOT_FOUND, t->name, "no row with that primary key");
+    if (auto index = fake::UniqueConflict(*t, ByteView(bytes), static_cast<size_t>(at))) {
+      return Error(STDB_ERR_UNIQUE_VIOLATION, t->name,
+                   "duplicate key in unique index '" + *index + "'");
+    }
     t->rows[static_cast<size_t>(at)] = std::move(bytes);
     return STDB_OK;
   }
@@ -348,6 +353,114 @@ struct FakeHost::Impl {
     return STDB_OK;
   }
 
+  // The table and index for an index call, or an error code with last_error set.
+  int32_t IndexOf(uint32_t table_id, uint32_t index_id, FakeTable*& t, const fake::Index*& index) {
+    t = Table(table_id);
+    if (t == nullptr) {
+      return Error(STDB_ERR_INVALID_ARGUMENT, "#" + std::to_string(table_id), "no table");
+    }
+    if (index_id >= t->indexes.size()) {
+      return Error(STDB_ERR_INVALID_ARGUMENT, t->name,
+                   "no index with id " + std::to_string(index_id));
+    }
+    index = &t->indexes[index_id];
+    return STDB_OK;
+  }
+
+  // Decodes `bytes` as a range of the index; an error code with last_error on failure.
+  int32_t RangeOf(const FakeTable& t, const fake::Index& index, ByteView bytes, fake::Range& out) {
+    last_range.assign(bytes.begin(), bytes.end());
+    auto range = fake::DecodeRange(t, index, bytes);
+    if (!range.ok()) {
+      const bool decode = range.status().code() == stdb::ErrorCode::kDecode;
+      return Error(decode ? STDB_ERR_DECODE : STDB_ERR_INVALID_ARGUMENT, t.name,
+                   "index '" + index.name + "': " + range.status().message());
+    }
+    out = std::move(range).value();
+    return STDB_OK;
+  }
+
+  // The row whose key in unique index `index` is `key`, or -1.
+  static ptrdiff_t FindUnique(const FakeTable& t, const fake::Index& index, const Bytes& key) {
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+      if (fake::KeyOf(t, index, ByteView(t.rows[i])) == key) return static_cast<ptrdiff_t>(i);
+    }
+    return -1;
+  }
+
+  int32_t IndexFind(uint32_t table_id, uint32_t index_id, ByteView key, StdbSink* out,
+                    uint32_t* found) {
+    FakeTable* t = nullptr;
+    const fake::Index* index = nullptr;
+    if (int32_t rc = IndexOf(table_id, index_id, t, index); rc != STDB_OK) return rc;
+    if (!index->unique) {
+      return Error(STDB_ERR_INVALID_ARGUMENT, t->name, "index '" + index->name + "' is not unique");
+    }
+    Bytes range_bytes = {static_cast<uint8_t>(index->columns.size()), 0};
+    range_bytes.insert(range_bytes.end(), key.begin(), key.end());
+    range_bytes.push_back(2);
+    range_bytes.push_back(2);
+    fake::Range range;
+    if (int32_t rc = RangeOf(*t, *index, ByteView(range_bytes), range); rc != STDB_OK) return rc;
+    const ptrdiff_t at = FindUnique(*t, *index, Bytes(key.begin(), key.end()));
+    *found = at >= 0 ? 1 : 0;
+    if (at >= 0) {
+      const Bytes& row = t->rows[static_cast<size_t>(at)];
+      out->append(out->ctx, row.data(), row.size());
+    }
+    return STDB_OK;
+  }
+
+  int32_t IndexScanStart(uint32_t table_id, uint32_t index_id, ByteView bytes, uint32_t* out_iter) {
+    FakeTable* t = nullptr;
+    const fake::Index* index = nullptr;
+    if (int32_t rc = IndexOf(table_id, index_id, t, index); rc != STDB_OK) return rc;
+    fake::Range range;
+    if (int32_t rc = RangeOf(*t, *index, bytes, range); rc != STDB_OK) return rc;
+    std::vector<Bytes> snapshot;
+    for (size_t i : fake::Matching(*t, *index, range)) snapshot.push_back(t->rows[i]);
+    const uint32_t scan_id = next_scan_id++;
+    scans[scan_id] = Scan{table_id, std::move(snapshot), 0};
+    ++scans_started;
+    *out_iter = scan_id;
+    return STDB_OK;
+  }
+
+  int32_t IndexDelete(uint32_t table_id, uint32_t index_id, ByteView bytes, uint64_t* deleted) {
+    FakeTable* t = nullptr;
+    const fake::Index* index = nullptr;
+    if (int32_t rc = IndexOf(table_id, index_id, t, index); rc != STDB_OK) return rc;
+    fake::Range range;
+    if (int32_t rc = RangeOf(*t, *index, bytes, range); rc != STDB_OK) return rc;
+    std::vector<size_t> doomed = fake::Matching(*t, *index, range);
+    std::sort(doomed.rbegin(), doomed.rend());
+    for (size_t i : doomed) t->rows.erase(t->rows.begin() + static_cast<ptrdiff_t>(i));
+    *deleted = doomed.size();
+    return STDB_OK;
+  }
+
+  int32_t UpdateByIndex(uint32_t table_id, uint32_t index_id, ByteView row, StdbSink* out) {
+    FakeTable* t = nullptr;
+    const fake::Index* index = nullptr;
+    if (int32_t rc = IndexOf(table_id, index_id, t, index); rc != STDB_OK) return rc;
+    if (!index->unique) {
+      return Error(STDB_ERR_INVALID_ARGUMENT, t->name, "index '" + index->name + "' is not unique");
+    }
+    if (int32_t rc = ValidateRow(*t, row); rc != STDB_OK) return rc;
+    Bytes bytes(row.begin(), row.end());
+    const ptrdiff_t at = FindUnique(*t, *index, fake::KeyOf(*t, *index, row));
+    if (at < 0) {
+      return Error(STDB_ERR_NOT_FOUND, t->name, "no row with that key in '" + index->name + "'");
+    }
+    if (auto other = fake::UniqueConflict(*t, row, static_cast<size_t>(at))) {
+      return Error(STDB_ERR_UNIQUE_VIOLATION, t->name,
+                   "duplicate key in unique index '" + *other + "'");
+    }
+    t->rows[static_cast<size_t>(at)] = bytes;
+    if (out != nullptr) out->append(out->ctx, bytes.data(), bytes.size());
+    return STDB_OK;
+  }
+
   int32_t IterNext(uint32_t iter, StdbSink* out, uint32_t* exhausted) {
     ++iter_next_calls;
     auto it = scans.find(iter);
@@ -391,7 +504,7 @@ FakeHost::FakeHost(const Bytes& module_def) : impl_(std::make_unique<Impl>()) {
   auto decoded = ModuleDefReader(module_def).Read(&error);
   STDB_ASSERT_MSG(decoded.has_value(), error.c_str());
   for (const DecodedTable& t : decoded->tables) {
-    impl_->tables.push_back(FakeTable{t.schema.name, t.row_type, t.schema.primary_key, {}});
+    impl_->tables.push_back(fake::MakeTable(t.schema, t.row_type));
   }
   StdbHost& h = impl_->host;
   h.abi_version = STDB_ABI_VERSION;
@@ -406,8 +519,7 @@ FakeHost::FakeHost(const Bytes& module_def) : impl_(std::make_unique<Impl>()) {
                       uint32_t* deleted) {
     return ImplOf(ctx)->DeleteByPk(table, View(key, len), deleted);
   };
-  h.delete_row = [](void* ctx, uint32_t table, const uint8_t* row, size_t len,
-                    uint32_t* deleted) {
+  h.delete_row = [](void* ctx, uint32_t table, const uint8_t* row, size_t len, uint32_t* deleted) {
     return ImplOf(ctx)->DeleteRow(table, View(row, len), deleted);
   };
   h.find_by_pk = [](void* ctx, uint32_t table, const uint8_t* key, size_t len, StdbSink* out,
@@ -427,6 +539,22 @@ FakeHost::FakeHost(const Bytes& module_def) : impl_(std::make_unique<Impl>()) {
     return ImplOf(ctx)->IterNext(iter, out, exhausted);
   };
   h.iter_close = [](void* ctx, uint32_t iter) { ImplOf(ctx)->IterClose(iter); };
+  h.index_find = [](void* ctx, uint32_t table, uint32_t index, const uint8_t* key, size_t len,
+                    StdbSink* out, uint32_t* found) {
+    return ImplOf(ctx)->IndexFind(table, index, View(key, len), out, found);
+  };
+  h.index_scan_start = [](void* ctx, uint32_t table, uint32_t index, const uint8_t* range,
+                          size_t len, uint32_t* iter) {
+    return ImplOf(ctx)->IndexScanStart(table, index, View(range, len), iter);
+  };
+  h.index_delete = [](void* ctx, uint32_t table, uint32_t index, const uint8_t* range, size_t len,
+                      uint64_t* deleted) {
+    return ImplOf(ctx)->IndexDelete(table, index, View(range, len), deleted);
+  };
+  h.update_by_index = [](void* ctx, uint32_t table, uint32_t index, const uint8_t* row, size_t len,
+                         StdbSink* out) {
+    return ImplOf(ctx)->UpdateByIndex(table, index, View(row, len), out);
+  };
   h.log = [](void* ctx, uint32_t level, const char* message, size_t len) {
     ImplOf(ctx)->logs.push_back(LogLine{level, std::string(message, len)});
   };
@@ -464,6 +592,7 @@ void FakeHost::SetRows(std::string_view table, std::vector<Bytes> rows) {
 
 const std::vector<FakeHost::LogLine>& FakeHost::logs() const { return impl_->logs; }
 void FakeHost::ClearLogs() { impl_->logs.clear(); }
+const Bytes& FakeHost::last_range() const { return impl_->last_range; }
 size_t FakeHost::scans_started() const { return impl_->scans_started; }
 size_t FakeHost::scans_open() const { return impl_->scans.size(); }
 size_t FakeHost::iter_next_calls() const { return impl_->iter_next_calls; }

@@ -24,15 +24,30 @@ namespace stdb_test {
 
 using Bytes = std::vector<uint8_t>;
 
+struct IndexSchema {
+  std::string name;
+  uint8_t algorithm = 0;  // 0 btree, 1 hash
+  std::vector<uint16_t> columns;
+
+  friend bool operator==(const IndexSchema&, const IndexSchema&) = default;
+};
+
+struct ScheduleSchema {
+  std::string reducer;
+  uint16_t at_column = 0;
+
+  friend bool operator==(const ScheduleSchema&, const ScheduleSchema&) = default;
+};
+
 struct TableSchema {
   std::string name;
   std::string row_type;  // the server's AlgebraicType::ToString()
   std::optional<uint16_t> primary_key;
   bool is_public = false;
-  size_t unique_columns = 0;
-  size_t indexes = 0;
-  size_t sequences = 0;
-  bool scheduled = false;
+  std::vector<std::vector<uint16_t>> unique_columns;
+  std::vector<IndexSchema> indexes;
+  std::vector<uint16_t> sequences;
+  std::optional<ScheduleSchema> schedule;
 };
 
 struct ReducerSchema {
@@ -54,9 +69,9 @@ std::optional<ModuleSchema> DecodeModuleDef(const Bytes& bytes, std::string* err
 // The server's view of SDK-produced bytes: the type decoded by sats::DecodeType and the
 // value decoded by sats::DecodeBsatnExact, then encoded again by the server.
 struct ServerView {
-  std::string error;     // empty on success
-  std::string type;      // AlgebraicType::ToString()
-  Bytes reencoded;       // the server's BSATN of the decoded value
+  std::string error;  // empty on success
+  std::string type;   // AlgebraicType::ToString()
+  Bytes reencoded;    // the server's BSATN of the decoded value
 };
 ServerView DecodeWithServer(const Bytes& type_bytes, const Bytes& value_bytes);
 
@@ -90,8 +105,10 @@ class LoadedModule {
 };
 
 // An in-memory StdbHost for one module. Tables start empty; rows are stored as BSATN.
-// Semantics follow abi.h: identical inserts are no-ops, primary keys are unique, scans
-// see the rows present at iter_start that are still present when their batch is made.
+// Semantics follow abi.h: identical inserts are no-ops, unique indexes (primary keys
+// included) reject duplicates, sequences fill in zeros, scans see the rows present at
+// iter_start (or index_scan_start) that are still present when their batch is made.
+// Index ids and range bytes follow docs/module-abi.md (fake_table.h).
 class FakeHost {
  public:
   // REQUIRES: module_def decodes (DecodeModuleDef).
@@ -122,6 +139,9 @@ class FakeHost {
   };
   const std::vector<LogLine>& logs() const;
   void ClearLogs();
+
+  // The range bytes of the last index_scan_start or index_delete call.
+  const Bytes& last_range() const;
 
   size_t scans_started() const;
   size_t scans_open() const;

@@ -55,9 +55,9 @@ struct Everything {
 
   friend bool operator==(const Everything&, const Everything&) = default;
 };
-STDB_STRUCT(Everything, flag, i8, i16, i32, i64, u8, u16, u32, u64, i128, u128, i256, u256,
-            f32, f64, text, bytes, words, maybe, identity, connection_id, timestamp, duration,
-            schedule, point, color, path, nested);
+STDB_STRUCT(Everything, flag, i8, i16, i32, i64, u8, u16, u32, u64, i128, u128, i256, u256, f32,
+            f64, text, bytes, words, maybe, identity, connection_id, timestamp, duration, schedule,
+            point, color, path, nested);
 
 struct Item {
   uint64_t id;
@@ -83,5 +83,38 @@ struct CallInfo {
   std::vector<uint64_t> random;
 };
 STDB_STRUCT(CallInfo, sender, connection_id, timestamp, module_identity, random);
+
+// A table with a primary key, a sequence, a unique column and three indexes
+// (test_module_indexes.cc).
+struct Player {
+  uint64_t id;
+  std::string name;
+  uint32_t level;
+  int32_t x;
+  int32_t y;
+  std::string team;
+
+  friend bool operator==(const Player&, const Player&) = default;
+};
+STDB_STRUCT(Player, id, name, level, x, y, team);
+
+// A schedule table's row.
+struct Tick {
+  uint64_t scheduled_id;
+  stdb::ScheduleAt scheduled_at;
+  std::string note;
+};
+STDB_STRUCT(Tick, scheduled_id, scheduled_at, note);
+
+// One scheduled call as the tick reducer saw it.
+struct Fired {
+  uint64_t n;
+  uint64_t tick_id;
+  std::string note;
+  bool from_module;     // sender == the database's identity
+  bool has_connection;  // a connection id was set
+  stdb::Timestamp at;
+};
+STDB_STRUCT(Fired, n, tick_id, note, from_module, has_connection, at);
 
 }  // namespace test_module

@@ -1,10 +1,10 @@
-// Tables: declaring them (STDB_TABLE, STDB_PRIMARY_KEY) and using them from a reducer
-// through ctx.db[table].
+// Tables: declaring them (STDB_TABLE) and using them from a reducer through
+// ctx.db[table]. Keys, unique columns, indexes and sequences are in stdb/index.h.
 //
 //   struct User { stdb::Identity identity; std::optional<std::string> name; bool online; };
 //   STDB_STRUCT(User, identity, name, online);
 //   STDB_TABLE(User, user, stdb::Public);     // a public table named "user"
-//   STDB_PRIMARY_KEY(user, identity);         // optional; enables find/update/delete_by_pk
+//   STDB_PRIMARY_KEY(user, identity);         // optional (stdb/index.h)
 //
 //   std::optional<User> u = ctx.db[user].find(ctx.sender());
 //   for (const User& row : ctx.db[user]) { ... }
@@ -14,11 +14,12 @@
 //   header if several .cc files use the table), and defines the table object `name`.
 //   RowType is an STDB_STRUCT; its member names are the column names. The table's id is
 //   its position in registration order, which is the order of ModuleDef.tables.
-// - STDB_PRIMARY_KEY(name, column) follows its STDB_TABLE in the same scope. Without it,
-//   find, update and delete_by_pk do not compile.
+// - find, update and delete_by_pk need STDB_PRIMARY_KEY; without it they do not compile.
 // - Every operation calls the host once (iteration: once per batch) and throws HostError
 //   if the host reports an error; on a throw the table is as the host left it, and the
 //   reducer's transaction is rolled back unless the reducer catches and carries on.
+// - ctx.db[x] works for every accessor object the SDK macros define (a table, a unique
+//   column, an index): each has a Bind(detail::Host) member that makes its handle.
 #pragma once
 
 #include <array>
@@ -52,7 +53,9 @@ namespace detail {
 
 // The member pointer STDB_PRIMARY_KEY declared for a table tag, found by ADL.
 template <typename Tag>
-concept HasPrimaryKey = requires { StdbPrimaryKey(static_cast<const Tag*>(nullptr)); };
+concept HasPrimaryKey = requires {
+  StdbPrimaryKey(static_cast<const Tag*>(nullptr));
+};
 
 template <typename MemberPointer>
 struct MemberPointerTraits;
@@ -62,28 +65,37 @@ struct MemberPointerTraits<Member Class::*> {
 };
 
 template <typename Tag>
-using PrimaryKeyType = typename MemberPointerTraits<decltype(StdbPrimaryKey(
-    static_cast<const Tag*>(nullptr)))>::Type;
+using PrimaryKeyType =
+    typename MemberPointerTraits<decltype(StdbPrimaryKey(static_cast<const Tag*>(nullptr)))>::Type;
 
-// The column index of `member` in Row, found by comparing addresses in one object,
-// because a member pointer cannot be compared with the positional bindings directly.
-// Returns UINT16_MAX if `member` is not a column, which the host rejects at publish.
-template <typename Row, typename Member>
-uint16_t ColumnIndexOf(Member Row::*member) {
-  Row probe{};
-  const void* target = std::addressof(probe.*member);
+// The column index of the member of `row` at address `target`, found by comparing
+// addresses, because a member (or member pointer) cannot be compared with the positional
+// bindings directly. Returns UINT16_MAX if `target` is not a column of `row`, which the
+// host rejects at publish.
+template <typename Row>
+uint16_t ColumnIndexAt(Row& row, const void* target) {
   const auto columns = std::apply(
       [](auto&... field) {
         return std::array<const void*, sizeof...(field)>{std::addressof(field)...};
       },
-      StdbFields(probe));
+      StdbFields(row));
   for (size_t i = 0; i < columns.size(); ++i) {
     if (columns[i] == target) return static_cast<uint16_t>(i);
   }
   return UINT16_MAX;
 }
 
+// The column index of `member` in Row (ColumnIndexAt).
+template <typename Row, typename Member>
+uint16_t ColumnIndexOf(Member Row::*member) {
+  Row probe{};
+  return ColumnIndexAt(probe, std::addressof(probe.*member));
+}
+
 }  // namespace detail
+
+template <typename Tag>
+class TableHandle;
 
 // A declared table; STDB_TABLE defines one object of this type per table. Registering in
 // the constructor assigns the table id.
@@ -97,9 +109,11 @@ class Table {
   explicit Table(TableAccess access) {
     detail::Registry& registry = detail::GetRegistry();
     id_ = static_cast<uint32_t>(registry.tables.size());
-    registry.tables.push_back(detail::TableEntry{
-        Tag::kName, &bsatn::Traits<Row>::WriteType, access == TableAccess::kPublic,
-        std::nullopt});
+    detail::TableEntry entry;
+    entry.name = Tag::kName;
+    entry.write_row_type = &bsatn::Traits<Row>::WriteType;
+    entry.is_public = access == TableAccess::kPublic;
+    registry.tables.push_back(std::move(entry));
   }
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
@@ -107,20 +121,14 @@ class Table {
   uint32_t id() const { return id_; }
   static constexpr std::string_view name() { return Tag::kName; }
 
+  // The handle ctx.db[table] returns (defined below TableHandle).
+  TableHandle<Tag> Bind(detail::Host host) const;
+
  private:
   uint32_t id_;
 };
 
 namespace detail {
-
-// Records the primary key column of a registered table (STDB_PRIMARY_KEY).
-template <typename Tag>
-struct PrimaryKeyRegistrar {
-  explicit PrimaryKeyRegistrar(const Table<Tag>& table) {
-    GetRegistry().tables[table.id()].primary_key =
-        ColumnIndexOf(StdbPrimaryKey(static_cast<const Tag*>(nullptr)));
-  }
-};
 
 template <typename Tag>
 typename Tag::Row DecodeRow(const std::vector<uint8_t>& bytes) {
@@ -137,10 +145,11 @@ typename Tag::Row DecodeRow(const std::vector<uint8_t>& bytes) {
 // Marks the end of a table scan.
 struct TableEnd {};
 
-// A scan over all rows of a table, in the host's order. It owns the host scan and closes
-// it when exhausted or destroyed, whichever is first. Rows are fetched a batch at a time,
-// so a row deleted by the reducer while the scan is inside its batch is still returned.
-// Move-only.
+// A scan over rows of a table: all of them in the host's order (ctx.db[table]), or those
+// in a range of an index, in index order (ctx.db[index].filter(...)). It owns the host
+// scan and closes it when exhausted or destroyed, whichever is first. Rows are fetched a
+// batch at a time, so a row deleted by the reducer while the scan is inside its batch is
+// still returned. Move-only.
 template <typename Tag>
 class TableIterator {
  public:
@@ -148,8 +157,20 @@ class TableIterator {
   using value_type = Row;
   using difference_type = std::ptrdiff_t;
 
-  TableIterator(detail::Host host, uint32_t table_id) : host_(host) {
-    host_.Check(host_.raw()->iter_start(host_.raw()->ctx, table_id, &iter_), "iter_start");
+  // A scan of the whole table.
+  TableIterator(detail::Host host, uint32_t table_id)
+      : TableIterator(
+            host,
+            [&](const StdbHost* raw, uint32_t* out) {
+              return raw->iter_start(raw->ctx, table_id, out);
+            },
+            "iter_start") {}
+
+  // A scan that `start(raw_host, &iter)` opens (a host function returning STDB_* that
+  // sets the scan id); `what` names it in errors.
+  template <typename Start>
+  TableIterator(detail::Host host, Start&& start, const char* what) : host_(host) {
+    host_.Check(start(host_.raw(), &iter_), what);
     open_ = true;
     // The destructor does not run for a constructor that throws, so close here: a reducer
     // that catches the error may go on for a long time.
@@ -197,8 +218,7 @@ class TableIterator {
       batch_pos_ = 0;
       StdbSink sink = detail::VectorSink(batch_);
       uint32_t exhausted = 0;
-      host_.Check(host_.raw()->iter_next(host_.raw()->ctx, iter_, &sink, &exhausted),
-                  "iter_next");
+      host_.Check(host_.raw()->iter_next(host_.raw()->ctx, iter_, &sink, &exhausted), "iter_next");
       host_exhausted_ = exhausted != 0;
       if (batch_.empty() && !host_exhausted_) {
         throw HostError(STDB_ERR_INTERNAL, "table '" + std::string(Tag::kName) +
@@ -303,8 +323,7 @@ class TableHandle {
   bool remove(const Row& row) const {
     const std::vector<uint8_t> bytes = bsatn::encode(row);
     uint32_t deleted = 0;
-    host_.Check(Raw()->delete_row(Raw()->ctx, id_, bytes.data(), bytes.size(), &deleted),
-                "remove");
+    host_.Check(Raw()->delete_row(Raw()->ctx, id_, bytes.data(), bytes.size(), &deleted), "remove");
     return deleted != 0;
   }
 
@@ -338,14 +357,28 @@ class TableHandle {
   uint32_t id_;
 };
 
-// The tables of the database, as seen by one reducer call: ctx.db[table].
+template <typename Tag>
+TableHandle<Tag> Table<Tag>::Bind(detail::Host host) const {
+  return TableHandle<Tag>(host, id_);
+}
+
+namespace detail {
+// Objects ctx.db[...] accepts: tables, unique columns and indexes.
+template <typename Accessor>
+concept DbAccessor = requires(const Accessor& a, Host host) {
+  a.Bind(host);
+};
+}  // namespace detail
+
+// The tables of the database, as seen by one reducer call: ctx.db[table],
+// ctx.db[unique_column], ctx.db[index].
 class Database {
  public:
   explicit Database(const StdbHost* host) : host_(host) {}
 
-  template <typename Tag>
-  TableHandle<Tag> operator[](const Table<Tag>& table) const {
-    return TableHandle<Tag>(host_, table.id());
+  template <detail::DbAccessor Accessor>
+  auto operator[](const Accessor& accessor) const {
+    return accessor.Bind(host_);
   }
 
  private:
@@ -357,17 +390,9 @@ class Database {
 
 // STDB_TABLE(RowType, name, access): declares table `name` with rows of RowType;
 // access is stdb::Public or stdb::Private. See the contract at the top of this file.
-#define STDB_TABLE(RowType, name, access)                 \
-  struct StdbTable_##name {                               \
-    using Row = RowType;                                  \
-    static constexpr ::std::string_view kName = #name;    \
-  };                                                      \
+#define STDB_TABLE(RowType, name, access)              \
+  struct StdbTable_##name {                            \
+    using Row = RowType;                               \
+    static constexpr ::std::string_view kName = #name; \
+  };                                                   \
   inline const ::stdb::Table<StdbTable_##name> name { access }
-
-// STDB_PRIMARY_KEY(name, column): makes `column` the primary key of table `name`.
-#define STDB_PRIMARY_KEY(name, column)                                              \
-  inline constexpr auto StdbPrimaryKey(const StdbTable_##name*) {                   \
-    return &StdbTable_##name::Row::column;                                          \
-  }                                                                                 \
-  inline const ::stdb::detail::PrimaryKeyRegistrar<StdbTable_##name>               \
-      StdbPrimaryKeyRegistrar_##name { name }

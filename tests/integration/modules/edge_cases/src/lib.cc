@@ -56,4 +56,14 @@ void put_secret(stdb::ReducerContext& ctx, uint64_t id, std::string value) {
 }
 STDB_REDUCER(put_secret, id, value);
 
+// Writes "<message> (<level>)" to the module log once per level, error first.
+void log_levels(stdb::ReducerContext& ctx, std::string message) {
+  ctx.log_error(message + " (error)");
+  ctx.log_warn(message + " (warn)");
+  ctx.log_info(message + " (info)");
+  ctx.log_debug(message + " (debug)");
+  ctx.log_trace(message + " (trace)");
+}
+STDB_REDUCER(log_levels, message);
+
 }  // namespace edge
