@@ -67,6 +67,8 @@ struct SqlResult {
   sats::AlgebraicType schema;  // Product of the result columns
   std::vector<Bytes> rows;     // BSATN rows of `schema`
   int64_t duration_micros = 0;
+  // INSERT / UPDATE / DELETE: rows inserted, or matched by the WHERE (0 for SELECT).
+  uint64_t rows_affected = 0;
 };
 
 // Bounded: requests waiting for the worker. Beyond this, new requests are refused
@@ -127,7 +129,8 @@ class Database {
   // Calls a reducer for an HTTP request. `args` is the BSATN of its parameters.
   Status CallReducer(Caller caller, std::string reducer, Bytes args,
                      std::function<void(CallOutcome)> done);
-  // Runs SQL text (';'-separated SELECT statements) for an HTTP request.
+  // Runs SQL text (';'-separated statements; docs/sql.md) for an HTTP request.
+  // INSERT / UPDATE / DELETE are for the owner only; each is its own transaction.
   Status Sql(Caller caller, std::string text,
              std::function<void(Result<std::vector<SqlResult>>)> done);
   // Replaces the module. `clear` drops all data first (and runs init again); without it

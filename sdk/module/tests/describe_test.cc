@@ -27,7 +27,7 @@ TEST(Describe, TablesDecodeWithTheServerTypeDecoderInRegistrationOrder) {
   // Table ids are registration order; row types, keys and access are as declared.
   const ModuleSchema schema = Schema();
   EXPECT_EQ(schema.version, 1u);
-  ASSERT_EQ(schema.tables.size(), 6u);
+  ASSERT_EQ(schema.tables.size(), 7u);
 
   EXPECT_EQ(schema.tables[0].name, "everything");
   EXPECT_FALSE(schema.tables[0].is_public);
@@ -50,6 +50,7 @@ TEST(Describe, TablesDecodeWithTheServerTypeDecoderInRegistrationOrder) {
 
   EXPECT_EQ(schema.tables[4].name, "player");
   EXPECT_EQ(schema.tables[5].name, "tick_schedule");
+  EXPECT_EQ(schema.tables[6].name, "fired");
   for (size_t i = 0; i < 4; ++i) {
     const auto& t = schema.tables[i];
     EXPECT_TRUE(t.unique_columns.empty()) << t.name;
@@ -70,7 +71,7 @@ TEST(Describe, UniqueColumnsIndexesAndSequencesAreInTheTableDef) {
   // player: id primary key + auto-inc, name unique, and three declared indexes, in
   // declaration order (index id = position).
   const ModuleSchema schema = Schema();
-  ASSERT_EQ(schema.tables.size(), 6u);
+  ASSERT_EQ(schema.tables.size(), 7u);
   const auto& t = schema.tables[4];
   EXPECT_EQ(t.row_type, "(id: U64, name: String, level: U32, x: I32, y: I32, team: String)");
   EXPECT_EQ(t.primary_key, 0);
@@ -88,7 +89,7 @@ TEST(Describe, AScheduleTableNamesItsReducerAndColumn) {
   // STDB_SCHEDULE: scheduled_id is the auto-inc primary key, the schedule names the
   // reducer and the ScheduleAt column, and the reducer takes the row.
   const ModuleSchema schema = Schema();
-  ASSERT_EQ(schema.tables.size(), 6u);
+  ASSERT_EQ(schema.tables.size(), 7u);
   const auto& t = schema.tables[5];
   EXPECT_EQ(t.row_type, "(scheduled_id: U64, scheduled_at: ScheduleAt, note: String)");
   EXPECT_EQ(t.primary_key, 0);
@@ -142,8 +143,10 @@ TEST(Describe, ReducersHaveNamedParamsAndLifecycleCodes) {
                                              "remove_at",
                                              "remove_levels",
                                              "collect_level",
-                                             "schedule_tick"}));
-  ASSERT_EQ(schema.reducers.size(), 34u);
+                                             "schedule_tick",
+                                             "schedule_call",
+                                             "cancel_tick"}));
+  ASSERT_EQ(schema.reducers.size(), 36u);
   EXPECT_EQ(schema.reducers[1].params, "(id: U64, label: String, value: I64)");
   EXPECT_EQ(schema.reducers[4].params, "(row: (id: U64, label: String, value: I64))");
   EXPECT_TRUE(schema.reducers[14].params.starts_with("(row: (flag: Bool,"));

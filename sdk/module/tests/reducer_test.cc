@@ -133,7 +133,7 @@ TEST_F(ReducerTest, UnknownReducerIdFails) {
   // An id past the reducer list is an error, not undefined behaviour.
   const auto result = runner_.module().Call(runner_.host().host(), 999, MakeContext(), Bytes{});
   EXPECT_EQ(result.code, STDB_REDUCER_ERROR);
-  EXPECT_EQ(result.error, "no reducer has id 999; the module has 34");
+  EXPECT_EQ(result.error, "no reducer has id 999; the module has 36");
 }
 
 TEST_F(ReducerTest, HostWithAnotherAbiVersionIsRefused) {
