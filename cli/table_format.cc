@@ -79,6 +79,11 @@ std::string FormatCell(const Json& type, const Json& value) {
 
 std::string FormatSqlTable(const Json& result) {
   const Json& elements = result["schema"]["elements"];
+  // INSERT / UPDATE / DELETE answer no columns and a count (docs/http-api.md).
+  if (elements.empty() && result.contains("rows_affected")) {
+    const uint64_t n = result["rows_affected"].get<uint64_t>();
+    return "(" + std::to_string(n) + (n == 1 ? " row" : " rows") + " affected)\n";
+  }
   std::vector<std::string> header;
   std::vector<Json> types;
   for (const auto& el : elements) {

@@ -24,6 +24,15 @@ TEST(TableFormat, AlignsColumnsAndCountsRows) {
             "(2 rows)\n");
 }
 
+TEST(TableFormat, DmlResultsShowRowsAffected) {
+  // Proves an INSERT / UPDATE / DELETE result (no columns) prints its rows_affected.
+  Json result = {{"schema", {{"elements", Json::array()}}}, {"rows", Json::array()},
+                 {"rows_affected", 3}};
+  EXPECT_EQ(FormatSqlTable(result), "(3 rows affected)\n");
+  result["rows_affected"] = 1;
+  EXPECT_EQ(FormatSqlTable(result), "(1 row affected)\n");
+}
+
 TEST(TableFormat, ShowsSpecialTypesReadably) {
   // Proves timestamps, identities and options are shown as a user reads them.
   Json ts = {{"Product", {{"elements", {{{"name", {{"some", "__timestamp_micros_since_unix_epoch__"}}},

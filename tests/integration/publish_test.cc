@@ -298,5 +298,38 @@ TEST(Publish, PrivateTablesAreReadableOnlyByTheOwner) {
   EXPECT_NE(one_off.error.find("secret"), std::string::npos) << one_off.error;
 }
 
+TEST(Publish, SqlDmlByTheOwnerReachesSubscribersAndIsForbiddenToOthers) {
+  // Proves the owner's INSERT over /sql answers rows_affected, commits a transaction that
+  // subscribers receive, and that DML from another identity is refused with 403.
+  ASSERT_OK_AND_ASSIGN(auto server, StartEmpty());
+  ASSERT_OK_AND_ASSIGN(auto owner, MintIdentity(*server));
+  ASSERT_OK_AND_ASSIGN(auto other, MintIdentity(*server));
+  ASSERT_OK_AND_ASSIGN(auto created,
+                       Publish(*server, "dml", ReadFile(kQuickstartModule), owner.token));
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_OK_AND_ASSIGN(auto conn, ConnectAndGreet(*server, {.database = "dml"}));
+  ASSERT_OK_AND_ASSIGN(auto applied,
+                       SubscribeAndWait(*conn.client, 1, 1, {"SELECT * FROM message"}));
+  EXPECT_EQ(applied.rows.tables.at(0).rows.count(), 0u);
+
+  ASSERT_OK_AND_ASSIGN(auto ins, Http("POST", server->HttpUrl("/v1/database/dml/sql"),
+                                      "INSERT INTO message VALUES (0x01, 5, 'via sql')",
+                                      Bearer(owner.token)));
+  ASSERT_EQ(ins.status, 200) << ins.body;
+  Json j = Json::parse(ins.body, nullptr, false);
+  ASSERT_TRUE(j.is_array() && j.size() == 1) << ins.body;
+  EXPECT_EQ(j[0]["rows_affected"], 1) << ins.body;
+  ASSERT_OK_AND_ASSIGN(auto update, ReceiveAs<protocol::TransactionUpdate>(*conn.client));
+  EXPECT_EQ(update.query_sets.size(), 1u);
+
+  ASSERT_OK_AND_ASSIGN(auto denied, Http("POST", server->HttpUrl("/v1/database/dml/sql"),
+                                         "DELETE FROM message", Bearer(other.token)));
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_NE(denied.body.find("only the database owner"), std::string::npos) << denied.body;
+  ASSERT_OK_AND_ASSIGN(auto rows, SqlRows(*server, "dml", "SELECT text FROM message"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "via sql");
+}
+
 }  // namespace
 }  // namespace stdb::integration
