@@ -97,6 +97,27 @@ Result<Url> ParseUrl(std::string_view url) {
   return out;
 }
 
+namespace {
+
+http::request<http::string_body> MakeRequest(const std::string& method, const Url& u,
+                                             const std::map<std::string, std::string>& headers,
+                                             const std::string& body) {
+  http::request<http::string_body> req{http::string_to_verb(method), u.path, 11};
+  req.set(http::field::host, u.host);
+  req.set(http::field::user_agent, "stdb-cli");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  return req;
+}
+
+Status ConnectError(const Url& u, const beast::error_code& ec) {
+  return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
+                 ec.message() + " (is the server running?)");
+}
+
+}  // namespace
+
 Result<HttpResponse> HttpRequest(const std::string& method, const std::string& url,
                                  const std::map<std::string, std::string>& headers,
                                  const std::string& body, std::chrono::milliseconds timeout) {
@@ -112,15 +133,9 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   RunAll(ioc);
   if (ec) {
-    return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
-                   ec.message() + " (is the server running?)");
+    return ConnectError(u, ec);
   }
-  http::request<http::string_body> req{http::string_to_verb(method), u.path, 11};
-  req.set(http::field::host, u.host);
-  req.set(http::field::user_agent, "stdb-cli");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
+  http::request<http::string_body> req = MakeRequest(method, u, headers, body);
   // Read while writing: a server may answer before it has read the whole body (413 for
   // a body over its limit) and then close, which fails the rest of the write.
   beast::error_code write_ec;
@@ -194,15 +209,9 @@ Result<HttpStreamResult> HttpStream(const std::string& method, const std::string
     return HttpStreamResult{};
   }
   if (ec) {
-    return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
-                   ec.message() + " (is the server running?)");
+    return ConnectError(u, ec);
   }
-  http::request<http::string_body> req{http::string_to_verb(method), u.path, 11};
-  req.set(http::field::host, u.host);
-  req.set(http::field::user_agent, "stdb-cli");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
+  http::request<http::string_body> req = MakeRequest(method, u, headers, body);
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // a stream has no end in sight; nothing is kept
