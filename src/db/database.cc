@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "base/random.h"
+#include "sats/bsatn.h"
 #include "sql/dml.h"
 #include "sql/parser.h"
 #include "sql/plan.h"
@@ -95,8 +96,9 @@ void Database::Run() {
     if (auto next = scheduler_.NextDue()) {
       // Wake for the next due row. The wait is capped so that a clock that jumps (a
       // test's ManualClock, or the wall clock being set) is noticed within a second.
-      const int64_t wait =
-          std::clamp<int64_t>(*next - options_.clock->NowMicros(), 0, kScheduleWaitMaxMicros);
+      const int64_t wait = std::clamp<int64_t>(
+          SaturatingAdd(*next, -std::max<int64_t>(options_.clock->NowMicros(), INT64_MIN + 1)), 0,
+          kScheduleWaitMaxMicros);
       bool closed = false;
       work = queue_.PopFor(std::chrono::microseconds(wait), closed);
       if (closed) return;
@@ -130,10 +132,20 @@ void Database::RunScheduled(Scheduler::Due due) {
   auto reducer = host_->def().FindReducer(schema.schedule->reducer);
   STDB_ASSERT_MSG(reducer.has_value(), "schedule reducer checked at publish");
   const bool once = due.interval_micros == 0;
-  // A Time row is deleted in the reducer's own transaction, so it fires exactly once;
-  // unless the reducer deleted it already or changed it (moving it to a new time).
+  // A Time row is deleted in the reducer's own transaction, so it fires exactly once:
+  // found by primary key (the reducer may have changed other columns), and kept only if
+  // the reducer deleted it already or moved it to another time.
+  const auto at_column = [&](ByteView r) {
+    auto slice = sats::ColumnSlice(schema.row_type, r, schema.schedule->at_column);
+    STDB_ASSERT(slice.ok());
+    return Bytes(slice->begin(), slice->end());
+  };
+  const Bytes fired_at = at_column(row);
   auto delete_row = [&](store::Transaction& tx) -> Status {
-    return tx.DeleteRow(due.table, row).status();
+    const store::Table& t = tx.store().table(due.table);
+    auto now_id = t.FindByPrimaryKey(due.key);
+    if (!now_id || at_column(t.Get(*now_id)) != fired_at) return Status::Ok();
+    return tx.DeleteByPrimaryKey(due.table, due.key).status();
   };
   int64_t ts = 0;
   // The argument is a product of one field, the row: its BSATN is the row's.
@@ -158,9 +170,9 @@ void Database::RunScheduled(Scheduler::Due due) {
   }
   // Next tick of an Interval row; after a stall, skip the missed ticks instead of
   // firing them in a burst.
-  int64_t next = due.at_micros + due.interval_micros;
+  int64_t next = SaturatingAdd(due.at_micros, due.interval_micros);
   const int64_t now = options_.clock->NowMicros();
-  if (next <= now) next = now + due.interval_micros;
+  if (next <= now) next = SaturatingAdd(now, due.interval_micros);
   scheduler_.Schedule(due.table, due.key, next, due.interval_micros);
 }
 
@@ -460,6 +472,17 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
       if (!old_id) continue;
       STDB_RETURN_IF_ERROR(
           store::CopyRows(store_.table(*old_id), next.table(*next.FindTable(t.name))));
+      // Subscriptions hold index ids (joins look rows up through them): when a table's
+      // indexes change, clients must subscribe again.
+      const auto& before = store_.table(*old_id).schema().indexes;
+      const auto& after = next.table(*next.FindTable(t.name)).schema().indexes;
+      const bool same_indexes =
+          std::equal(before.begin(), before.end(), after.begin(), after.end(),
+                     [](const store::IndexSchema& a, const store::IndexSchema& b) {
+                       return a.name == b.name && a.algorithm == b.algorithm &&
+                              a.columns == b.columns && a.unique == b.unique;
+                     });
+      same_tables = same_tables && same_indexes;
     }
   }
   if (clear || !same_tables) {

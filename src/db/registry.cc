@@ -17,7 +17,8 @@ Status WriteFileAtomically(const fs::path& path, ByteView bytes) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return IoError("cannot write " + tmp.string());
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) return IoError("cannot write " + tmp.string());
   }
@@ -86,10 +87,11 @@ std::vector<std::string> Registry::Names() const {
 }
 
 Status Registry::WriteMeta(const Meta& meta) const {
-  nlohmann::json j{{"name", meta.name},
-                   {"identity", U256ToHex(meta.identity)},
-                   {"owner", meta.owner ? nlohmann::json(U256ToHex(*meta.owner)) : nlohmann::json()},
-                   {"module", meta.module_file}};
+  nlohmann::json j{
+      {"name", meta.name},
+      {"identity", U256ToHex(meta.identity)},
+      {"owner", meta.owner ? nlohmann::json(U256ToHex(*meta.owner)) : nlohmann::json()},
+      {"module", meta.module_file}};
   const std::string text = j.dump(2) + "\n";
   return WriteFileAtomically(root_ / meta.name / "meta.json", AsBytes(text));
 }
@@ -138,8 +140,8 @@ std::vector<Status> Registry::LoadAll() {
     opts.dir = entry.path();
     auto db = Database::Create(std::move(opts), std::move(host).value());
     if (!db.ok()) {
-      problems.push_back(Status(db.status().code(),
-                                "database '" + meta->name + "': " + db.status().message()));
+      problems.push_back(
+          Status(db.status().code(), "database '" + meta->name + "': " + db.status().message()));
       continue;
     }
     std::lock_guard lock(mu_);
@@ -174,8 +176,7 @@ Result<Registry::PublishResult> Registry::Publish(const std::string& name, ByteV
 
 Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
                                                         ByteView module_bytes,
-                                                        std::optional<U256> publisher,
-                                                        bool clear) {
+                                                        std::optional<U256> publisher, bool clear) {
   STDB_RETURN_IF_ERROR(ValidateName(name));
   if (module_bytes.empty()) return InvalidArgument("the module is empty");
   if (module_bytes.size() > kModuleBytesMax) {

@@ -14,7 +14,7 @@ std::optional<std::pair<int64_t, int64_t>> Scheduler::DueOf(const store::TableSc
   std::memcpy(&micros, slice->data() + 1, 8);
   if ((*slice)[0] == 1) return std::pair<int64_t, int64_t>{micros, 0};  // Time(t)
   if (micros <= 0) return std::nullopt;                                 // Interval(d <= 0)
-  return std::pair<int64_t, int64_t>{now_micros + micros, micros};
+  return std::pair<int64_t, int64_t>{SaturatingAdd(now_micros, micros), micros};
 }
 
 void Scheduler::Reset(const store::Store& store, int64_t now_micros) {

@@ -24,6 +24,13 @@
 
 namespace stdb::db {
 
+// a + b, clamped to the int64 range (a due time past the end of time never comes).
+inline int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 class Scheduler {
  public:
   struct Due {

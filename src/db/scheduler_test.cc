@@ -215,6 +215,29 @@ TEST_F(ScheduleTest, AFailingOneOffCallIsDroppedAndAnUpdatedRowIsRescheduled) {
   EXPECT_EQ(ScheduledRows(), 0u);
 }
 
+TEST_F(ScheduleTest, AOneOffRowIsDeletedEvenWhenItsReducerChangedOtherColumns) {
+  // Proves the Time row is found by primary key after the call: a reducer that updates a
+  // column other than the time does not keep it alive (it would fire again at once).
+  Schedule("touch", kNow + 5, 0);
+  clock_.Set(kNow + 5);
+  EXPECT_EQ(FiredRows().size(), 1u);
+  EXPECT_EQ(ScheduledRows(), 0u);
+  clock_.Set(kNow + 10'000'000);
+  EXPECT_EQ(FiredRows().size(), 1u);
+}
+
+TEST_F(ScheduleTest, DueTimesPastTheEndOfTimeNeverComeInsteadOfOverflowing) {
+  // Proves Interval(INT64_MAX) saturates rather than wrapping to a time in the past
+  // (which made it fire continuously), and a Time near INT64_MIN fires once.
+  Schedule("huge", 0, INT64_MAX);
+  Schedule("ancient", INT64_MIN + 1, 0);
+  clock_.Set(kNow + 1'000'000'000'000);
+  auto fired = FiredRows();
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].note, "ancient");
+  EXPECT_EQ(ScheduledRows(), 1u);
+}
+
 TEST_F(ScheduleTest, AReducerThatDeletesItsIntervalRowStopsIt) {
   // Proves deleting the row from inside its own scheduled call ends the repetition.
   Schedule("stop", 0, 50);

@@ -278,16 +278,11 @@ int32_t HostIndexFind(void* ctx, uint32_t table_id, uint32_t index_id, const uin
     auto index = st.IndexOf("index_find", table_id, index_id, /*unique=*/true);
     if (!index.ok()) return st.Fail(index.status());
     const store::Table& table = *index->table;
-    // A key is an equality range's prefix; decoding it as one validates every column.
-    Bytes range_bytes;
-    ByteWriter w(range_bytes);
-    w.U16(static_cast<uint16_t>(index->index->columns.size()));
-    w.Raw(ByteView(key, len));
-    w.U8(static_cast<uint8_t>(store::KeyBound::Kind::kUnbounded));
-    w.U8(static_cast<uint8_t>(store::KeyBound::Kind::kUnbounded));
-    auto range = store::DecodeIndexRange(table.schema(), index_id, range_bytes);
-    if (!range.ok()) return st.Fail(range.status());
-    const std::optional<store::RowId> id = table.FindUnique(index_id, range->prefix);
+    const ByteView key_bytes(key, len);
+    if (Status s = store::ValidateKey(table.schema(), index_id, key_bytes); !s.ok()) {
+      return st.Fail(s);
+    }
+    const std::optional<store::RowId> id = table.FindUnique(index_id, key_bytes);
     *out_found = id ? 1 : 0;
     if (id) {
       const ByteView row = table.Get(*id);

@@ -587,7 +587,7 @@ TEST(ModuleHostIndex, BadIdsAndRangesAreRefusedWithMessagesNamingThem) {
   EXPECT_EQ(got["find_no_table"], "1 index_find: no table with id 5");
   EXPECT_EQ(got["find_no_index"], "1 index_find: table 't' has no index with id 9 (it has 2)");
   EXPECT_EQ(got["find_not_unique"], "1 index_find: index 't_v' of table 't' is not unique");
-  EXPECT_TRUE(got["find_bad_key"].starts_with("6 bad range for index 't_k' of table 't'"))
+  EXPECT_TRUE(got["find_bad_key"].starts_with("6 bad key for index 't_k' of table 't'"))
       << got["find_bad_key"];
   EXPECT_TRUE(got["scan_bad_range"].starts_with("6 bad range for index 't_k' of table 't'"))
       << got["scan_bad_range"];

@@ -28,11 +28,14 @@ class DefReader {
     s.assign(AsStringView(b));
     return true;
   }
-  // Reads an Array count, bounded by the bytes left (each element takes >= 1 byte).
-  bool Count(uint32_t& n) { return r_.Fixed(n) && n <= r_.remaining(); }
+  // Reads an Array count, bounded by the bytes left: each element takes at least
+  // `min_bytes`, so a lying count cannot make the reader allocate more than the input.
+  bool Count(uint32_t& n, size_t min_bytes = 1) {
+    return r_.Fixed(n) && n <= r_.remaining() / min_bytes;
+  }
   bool U16Array(std::vector<uint16_t>& out) {
     uint32_t n = 0;
-    if (!Count(n)) return false;
+    if (!Count(n, 2)) return false;
     out.resize(n);
     for (auto& v : out) {
       if (!U16(v)) return false;
@@ -72,12 +75,13 @@ Result<TableDef> ReadTable(DefReader& r) {
   }
   if (!r.Bool(t.is_public)) return Truncated("visibility of table '" + t.name + "'");
   uint32_t n = 0;
-  if (!r.Count(n)) return Truncated("unique constraints of table '" + t.name + "'");
+  if (!r.Count(n, 4)) return Truncated("unique constraints of table '" + t.name + "'");
   t.unique_columns.resize(n);
   for (auto& cols : t.unique_columns) {
     if (!r.U16Array(cols)) return Truncated("unique constraints of table '" + t.name + "'");
   }
-  if (!r.Count(n)) return Truncated("indexes of table '" + t.name + "'");
+  // An index takes at least 9 bytes: empty name (4), algorithm (1), column count (4).
+  if (!r.Count(n, 9)) return Truncated("indexes of table '" + t.name + "'");
   t.indexes.resize(n);
   for (auto& idx : t.indexes) {
     if (!r.String(idx.name) || !r.U8(idx.algorithm) || !r.U16Array(idx.columns)) {

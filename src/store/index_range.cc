@@ -74,6 +74,21 @@ Result<IndexRange> DecodeIndexRange(const TableSchema& schema, IndexId index_id,
   return range;
 }
 
+Status ValidateKey(const TableSchema& schema, IndexId index_id, ByteView key) {
+  if (index_id >= schema.indexes.size()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "table '" + schema.name + "' has no index " + std::to_string(index_id));
+  }
+  const IndexSchema& index = schema.indexes[index_id];
+  auto w = KeySpec(schema, index.columns).ValuesWidth(key, 0, index.columns.size());
+  if (!w || *w != key.size()) {
+    return DecodeError("bad key for index '" + index.name + "' of table '" + schema.name +
+                       "': expected one value for each of its " +
+                       std::to_string(index.columns.size()) + " column(s)");
+  }
+  return ValidateValues(schema, index, key, 0, index.columns.size());
+}
+
 Bytes EncodeIndexRange(const IndexRange& range) {
   Bytes out;
   ByteWriter w(out);

@@ -47,4 +47,8 @@ struct IndexRange {
 Result<IndexRange> DecodeIndexRange(const TableSchema& schema, IndexId index, ByteView bytes);
 Bytes EncodeIndexRange(const IndexRange& range);
 
+// Checks that `key` is exactly one valid value per column of index `index` (kDecode
+// naming the index and table otherwise; kInvalidArgument for an unknown index).
+Status ValidateKey(const TableSchema& schema, IndexId index, ByteView key);
+
 }  // namespace stdb::store

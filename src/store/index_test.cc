@@ -397,3 +397,33 @@ TEST(CopyRows, ANewUniqueConstraintThatRowsBreakIsRefusedAndSequencesContinue) {
 
 }  // namespace
 }  // namespace stdb::store
+
+namespace stdb::store {
+namespace {
+
+TEST(TableIndex, MalformedRowsAndKeysFromOutsideAreRefusedNotTrusted) {
+  // Proves bytes from a module that are not a valid row or key (too short, a string
+  // length past the end) are a kDecode error or "no such row", never a read out of
+  // bounds or an assertion: DeleteRow validates before using the identity index.
+  Store store({PointSchema()});
+  Transaction tx(store);
+  ASSERT_TRUE(tx.Insert(0, Row({0, 1, 1, "a"})).ok());
+  for (const Bytes& bad :
+       {Bytes{1, 2, 3}, Bytes(16, 0), Cat(Bytes(16, 0), Bytes{0xff, 0xff, 0, 0})}) {
+    auto r = tx.DeleteRow(0, bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kDecode);
+    EXPECT_FALSE(store.table(0).FindRow(bad).has_value());
+  }
+  EXPECT_EQ(store.table(0).size(), 1u);
+  const TableSchema& s = store.table(0).schema();
+  EXPECT_TRUE(ValidateKey(s, kXY, Cat(I32(1), I32(2))).ok());
+  EXPECT_EQ(ValidateKey(s, kXY, I32(1)).code(), ErrorCode::kDecode);
+  EXPECT_EQ(ValidateKey(s, kByName, Bytes{9, 0, 0, 0, 'a'}).code(), ErrorCode::kDecode);
+  EXPECT_NE(ValidateKey(s, kByName, Bytes{1}).message().find("bad key for index 'by_name'"),
+            std::string::npos);
+  EXPECT_EQ(ValidateKey(s, 99, {}).code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace stdb::store

@@ -106,12 +106,12 @@ Status Table::ApplySequences(Bytes& row) {
     const bool is_signed = IsSigned(schema_.column_type(col).kind());
     const int value_bits = static_cast<int>(std::min<size_t>(width, 8) * 8) - (is_signed ? 1 : 0);
     const uint64_t max = value_bits >= 64 ? UINT64_MAX : (uint64_t{1} << value_bits) - 1;
-    const uint64_t value = sequence_next_[i];
-    if (value > max) {
+    const uint64_t value = sequence_next_[i];  // 0: wrapped past 2^64 - 1, exhausted
+    if (value > max || value == 0) {
       return Status(ErrorCode::kInvalidArgument,
                     "sequence of column '" + schema_.column_name(col) + "' in table '" +
-                        schema_.name + "' is exhausted (next value " + std::to_string(value) +
-                        " does not fit " + schema_.column_type(col).ToString() + ")");
+                        schema_.name + "' is exhausted (the next value does not fit " +
+                        schema_.column_type(col).ToString() + ")");
     }
     sequence_next_[i] = value + 1;
     std::memset(at, 0, width);
@@ -129,22 +129,26 @@ uint64_t Table::NextSequenceValue(uint16_t column) const {
 }
 
 void Table::ContinueSequencesAfter(const Table& previous) {
+  // Sequence values are u64 with 0 meaning "exhausted" (past 2^64 - 1): later of two.
+  auto later = [](uint64_t a, uint64_t b) { return a == 0 || b == 0 ? 0 : std::max(a, b); };
   for (size_t i = 0; i < schema_.sequences.size(); ++i) {
     const uint16_t col = schema_.sequences[i];
     uint64_t next = sequence_next_[i];
     const auto& prev = previous.schema_.sequences;
     for (size_t j = 0; j < prev.size(); ++j) {
-      if (prev[j] == col) next = std::max(next, previous.sequence_next_[j]);
+      if (prev[j] == col) next = later(next, previous.sequence_next_[j]);
     }
+    const bool is_signed = IsSigned(schema_.column_type(col).kind());
     ForEach([&](RowId, ByteView row) {
       auto slice = sats::ColumnSlice(schema_.row_type, row, col);
       STDB_ASSERT(slice.ok());
+      // Negative values of signed columns are not sequence values.
+      if (is_signed && (slice->back() & 0x80) != 0) return;
       uint64_t v = 0;
       std::memcpy(&v, slice->data(), std::min<size_t>(slice->size(), 8));
-      // Negative values of signed columns are not sequence values.
-      const bool negative =
-          IsSigned(schema_.column_type(col).kind()) && (slice->back() & 0x80) != 0;
-      if (!negative && v != UINT64_MAX) next = std::max(next, v + 1);
+      bool beyond_u64 = v == UINT64_MAX;
+      for (size_t b = 8; b < slice->size(); ++b) beyond_u64 = beyond_u64 || (*slice)[b] != 0;
+      next = later(next, beyond_u64 ? 0 : v + 1);
     });
     sequence_next_[i] = next;
   }
@@ -241,7 +245,12 @@ std::optional<RowId> Table::FindByPrimaryKey(ByteView key) const {
   return FindUnique(schema_.primary_index(), key);
 }
 
-std::optional<RowId> Table::FindRow(ByteView row) const { return FindRowImpl(row); }
+std::optional<RowId> Table::FindRow(ByteView row) const {
+  // The identity index reads key columns at fixed offsets: bytes from outside (a module's
+  // delete_row) must be a valid row first. An invalid row equals no stored row.
+  if (!sats::ValidateBsatn(schema_.row_type, row).ok()) return std::nullopt;
+  return FindRowImpl(row);
+}
 
 Bytes Table::KeyOf(IndexId index, ByteView row) const {
   Bytes out;

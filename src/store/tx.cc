@@ -134,6 +134,9 @@ Result<bool> Transaction::DeleteByPrimaryKey(TableId table_id, ByteView key) {
 Result<bool> Transaction::DeleteRow(TableId table_id, ByteView row) {
   STDB_ASSERT(!done_);
   STDB_ASSIGN_OR_RETURN(Table * table, GetTable(table_id));
+  if (Status s = sats::ValidateBsatn(table->schema().row_type, row); !s.ok()) {
+    return DecodeError("invalid row for table '" + table->schema().name + "': " + s.message());
+  }
   auto id = table->FindRow(row);
   if (!id) return false;
   RemoveAndRecord(*table, table_id, *id);

@@ -28,13 +28,18 @@ STDB_PRIMARY_KEY(fired, n);
 STDB_AUTO_INC(fired, n);
 
 // Records the call in `fired`; a note "fail" makes the call fail, "stop" deletes its own
-// row (ending an interval), "again" moves a one-off row one second later.
+// row (ending an interval), "again" moves a one-off row one second later, "touch"
+// changes the row's note but not its time.
 void tick(stdb::ReducerContext& ctx, Tick row) {
   ctx.log_info("tick " + std::to_string(row.scheduled_id) + " " + row.note);
   if (row.note == "fail") throw stdb::ReducerError("tick asked to fail");
   ctx.db[fired].insert(Fired{0, row.scheduled_id, row.note, ctx.sender() == ctx.identity(),
                              ctx.connection_id().has_value(), ctx.timestamp()});
   if (row.note == "stop") ctx.db[tick_schedule_scheduled_id].remove(row.scheduled_id);
+  if (row.note == "touch") {  // changes a column other than the time: still fires once
+    row.note = "touched";
+    ctx.db[tick_schedule_scheduled_id].update(row);
+  }
   if (row.note == "again") {
     row.note = "moved";
     row.scheduled_at =
