@@ -575,7 +575,31 @@ describe('official TypeScript SDK against stdb (quickstart-chat)', { timeout: 12
     assert.equal(b.conn.db.user.count(), 0n);
   });
 
-  step('10. nothing logged a decode error and every socket closed cleanly', async () => {
+  step('10. a join subscription keeps the joined rows live', async () => {
+    // SELECT m.* FROM message JOIN user: the server maintains the join incrementally and
+    // sends rows of `message`, which the SDK files under that table as usual.
+    const d = await connect('D');
+    try {
+      await subscribe(d, [
+        'SELECT m.* FROM message m JOIN user u ON m.sender = u.identity WHERE u.online = true',
+      ]);
+      const before = rows(d.conn.db.message);
+      for (const m of before) {
+        assert.ok(m.sender.isEqual(d.identity) || m.sender.isEqual(b.identity) || m.sender.isEqual(a.identity),
+          `initial row from a known sender: ${m.text}`);
+      }
+      const sawInsert = nextRowEvent(d.conn.db.message, 'onInsert', (_ctx, row) => row.text === 'joined');
+      await within(STEP_MS, d.conn.reducers.sendMessage({ text: 'joined' }), 'send_message("joined")');
+      const [, row] = await within(STEP_MS, sawInsert, "D's onInsert through the join");
+      assert.ok(row.sender.isEqual(d.identity));
+      assert.equal(rows(d.conn.db.message).length, before.length + 1);
+    } finally {
+      d.conn.disconnect();
+      await within(STEP_MS, d.disconnected, "D's onDisconnect");
+    }
+  });
+
+  step('11. nothing logged a decode error and every socket closed cleanly', async () => {
     b.conn.disconnect();
     await within(STEP_MS, b.disconnected, "B's onDisconnect");
     assert.deepEqual(asyncErrors, [], 'no unhandled rejections or uncaught exceptions');
