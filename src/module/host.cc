@@ -167,6 +167,13 @@ struct CallState {
     }
     return IndexRef{&table, &index};
   }
+  // The range `bytes` of index `index_id` of table `table_id`, decoded and checked
+  // against the index (IndexOf's errors, or kDecode).
+  Result<store::IndexRange> RangeOf(const char* what, uint32_t table_id, uint32_t index_id,
+                                    const uint8_t* bytes, size_t len) {
+    STDB_ASSIGN_OR_RETURN(IndexRef index, IndexOf(what, table_id, index_id, /*unique=*/false));
+    return store::DecodeIndexRange(index.table->schema(), index_id, ByteView(bytes, len));
+  }
 
   Result<store::Table*> TableOf(uint32_t table_id) {
     if (table_id >= tx->store().table_count()) {
@@ -298,12 +305,9 @@ int32_t HostIndexScanStart(void* ctx, uint32_t table_id, uint32_t index_id,
                            const uint8_t* range_bytes, size_t len, uint32_t* out_iter) noexcept {
   CallState& st = State(ctx);
   try {
-    auto index = st.IndexOf("index_scan_start", table_id, index_id, /*unique=*/false);
-    if (!index.ok()) return st.Fail(index.status());
-    const store::Table& table = *index->table;
-    auto range = store::DecodeIndexRange(table.schema(), index_id, ByteView(range_bytes, len));
+    auto range = st.RangeOf("index_scan_start", table_id, index_id, range_bytes, len);
     if (!range.ok()) return st.Fail(range.status());
-    auto ids = table.ScanIndex(index_id, *range);
+    auto ids = st.tx->store().table(table_id).ScanIndex(index_id, *range);
     if (!ids.ok()) return st.Fail(ids.status());
     return st.OpenScan(table_id, std::move(ids).value(), out_iter);
   } catch (const std::exception& e) {
@@ -315,10 +319,7 @@ int32_t HostIndexDelete(void* ctx, uint32_t table_id, uint32_t index_id, const u
                         size_t len, uint64_t* out_deleted) noexcept {
   CallState& st = State(ctx);
   try {
-    auto index = st.IndexOf("index_delete", table_id, index_id, /*unique=*/false);
-    if (!index.ok()) return st.Fail(index.status());
-    auto range =
-        store::DecodeIndexRange(index->table->schema(), index_id, ByteView(range_bytes, len));
+    auto range = st.RangeOf("index_delete", table_id, index_id, range_bytes, len);
     if (!range.ok()) return st.Fail(range.status());
     auto deleted = st.tx->DeleteByIndexRange(table_id, index_id, *range);
     if (!deleted.ok()) return st.Fail(deleted.status());
