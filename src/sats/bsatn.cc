@@ -75,8 +75,8 @@ Status EncodeScalar(const AlgebraicType& type, const AlgebraicValue& value, Byte
 Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w, int depth,
               Walk& walk);
 
-Status EncodeArray(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w,
-                   int depth, Walk& walk) {
+Status EncodeArray(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter& w, int depth,
+                   Walk& walk) {
   if (type.is_bytes()) {
     const Bytes* v = value.get_if<Bytes>();
     if (v == nullptr) return Mismatch(type);
@@ -104,27 +104,42 @@ Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter
               Walk& walk) {
   if (TooDeep(type, depth)) return InvalidArgument("value nested too deeply");
   switch (type.kind()) {
-    case TypeKind::kRef: return Unsupported("cannot encode an unresolved type reference");
+    case TypeKind::kRef:
+      return Unsupported("cannot encode an unresolved type reference");
     case TypeKind::kBool: {
       const bool* v = value.get_if<bool>();
       if (v == nullptr) return Mismatch(type);
       w.U8(*v ? 1 : 0);
       return Status::Ok();
     }
-    case TypeKind::kI8: return EncodeScalar<int8_t>(type, value, w);
-    case TypeKind::kU8: return EncodeScalar<uint8_t>(type, value, w);
-    case TypeKind::kI16: return EncodeScalar<int16_t>(type, value, w);
-    case TypeKind::kU16: return EncodeScalar<uint16_t>(type, value, w);
-    case TypeKind::kI32: return EncodeScalar<int32_t>(type, value, w);
-    case TypeKind::kU32: return EncodeScalar<uint32_t>(type, value, w);
-    case TypeKind::kI64: return EncodeScalar<int64_t>(type, value, w);
-    case TypeKind::kU64: return EncodeScalar<uint64_t>(type, value, w);
-    case TypeKind::kI128: return EncodeScalar<i128>(type, value, w);
-    case TypeKind::kU128: return EncodeScalar<u128>(type, value, w);
-    case TypeKind::kI256: return EncodeScalar<I256>(type, value, w);
-    case TypeKind::kU256: return EncodeScalar<U256>(type, value, w);
-    case TypeKind::kF32: return EncodeScalar<float>(type, value, w);
-    case TypeKind::kF64: return EncodeScalar<double>(type, value, w);
+    case TypeKind::kI8:
+      return EncodeScalar<int8_t>(type, value, w);
+    case TypeKind::kU8:
+      return EncodeScalar<uint8_t>(type, value, w);
+    case TypeKind::kI16:
+      return EncodeScalar<int16_t>(type, value, w);
+    case TypeKind::kU16:
+      return EncodeScalar<uint16_t>(type, value, w);
+    case TypeKind::kI32:
+      return EncodeScalar<int32_t>(type, value, w);
+    case TypeKind::kU32:
+      return EncodeScalar<uint32_t>(type, value, w);
+    case TypeKind::kI64:
+      return EncodeScalar<int64_t>(type, value, w);
+    case TypeKind::kU64:
+      return EncodeScalar<uint64_t>(type, value, w);
+    case TypeKind::kI128:
+      return EncodeScalar<i128>(type, value, w);
+    case TypeKind::kU128:
+      return EncodeScalar<u128>(type, value, w);
+    case TypeKind::kI256:
+      return EncodeScalar<I256>(type, value, w);
+    case TypeKind::kU256:
+      return EncodeScalar<U256>(type, value, w);
+    case TypeKind::kF32:
+      return EncodeScalar<float>(type, value, w);
+    case TypeKind::kF64:
+      return EncodeScalar<double>(type, value, w);
     case TypeKind::kString: {
       const std::string* v = value.get_if<std::string>();
       if (v == nullptr || !IsValidUtf8(*v)) return Mismatch(type);
@@ -132,7 +147,8 @@ Status Encode(const AlgebraicType& type, const AlgebraicValue& value, ByteWriter
       w.String(*v);
       return Status::Ok();
     }
-    case TypeKind::kArray: return EncodeArray(type, value, w, depth, walk);
+    case TypeKind::kArray:
+      return EncodeArray(type, value, w, depth, walk);
     case TypeKind::kProduct: {
       const ProductValue* v = value.get_if<ProductValue>();
       if (v == nullptr || v->fields.size() != type.elements().size()) return Mismatch(type);
@@ -198,34 +214,50 @@ Result<AlgebraicValue> DecodeArray(const AlgebraicType& type, ByteReader& r, int
 Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
   if (TooDeep(type, depth)) return DecodeError("BSATN value nested too deeply");
   switch (type.kind()) {
-    case TypeKind::kRef: return Unsupported("cannot decode an unresolved type reference");
+    case TypeKind::kRef:
+      return Unsupported("cannot decode an unresolved type reference");
     case TypeKind::kBool: {
       uint8_t b = 0;
       if (!r.Fixed(b)) return Truncated(type);
       if (b > 1) return DecodeError("invalid bool byte " + std::to_string(b));
       return AlgebraicValue(b == 1);
     }
-    case TypeKind::kI8: return DecodeScalar<int8_t>(type, r);
-    case TypeKind::kU8: return DecodeScalar<uint8_t>(type, r);
-    case TypeKind::kI16: return DecodeScalar<int16_t>(type, r);
-    case TypeKind::kU16: return DecodeScalar<uint16_t>(type, r);
-    case TypeKind::kI32: return DecodeScalar<int32_t>(type, r);
-    case TypeKind::kU32: return DecodeScalar<uint32_t>(type, r);
-    case TypeKind::kI64: return DecodeScalar<int64_t>(type, r);
-    case TypeKind::kU64: return DecodeScalar<uint64_t>(type, r);
-    case TypeKind::kI128: return DecodeScalar<i128>(type, r);
-    case TypeKind::kU128: return DecodeScalar<u128>(type, r);
-    case TypeKind::kI256: return DecodeScalar<I256>(type, r);
-    case TypeKind::kU256: return DecodeScalar<U256>(type, r);
-    case TypeKind::kF32: return DecodeScalar<float>(type, r);
-    case TypeKind::kF64: return DecodeScalar<double>(type, r);
+    case TypeKind::kI8:
+      return DecodeScalar<int8_t>(type, r);
+    case TypeKind::kU8:
+      return DecodeScalar<uint8_t>(type, r);
+    case TypeKind::kI16:
+      return DecodeScalar<int16_t>(type, r);
+    case TypeKind::kU16:
+      return DecodeScalar<uint16_t>(type, r);
+    case TypeKind::kI32:
+      return DecodeScalar<int32_t>(type, r);
+    case TypeKind::kU32:
+      return DecodeScalar<uint32_t>(type, r);
+    case TypeKind::kI64:
+      return DecodeScalar<int64_t>(type, r);
+    case TypeKind::kU64:
+      return DecodeScalar<uint64_t>(type, r);
+    case TypeKind::kI128:
+      return DecodeScalar<i128>(type, r);
+    case TypeKind::kU128:
+      return DecodeScalar<u128>(type, r);
+    case TypeKind::kI256:
+      return DecodeScalar<I256>(type, r);
+    case TypeKind::kU256:
+      return DecodeScalar<U256>(type, r);
+    case TypeKind::kF32:
+      return DecodeScalar<float>(type, r);
+    case TypeKind::kF64:
+      return DecodeScalar<double>(type, r);
     case TypeKind::kString: {
       ByteView b;
       if (!r.LengthPrefixed(b)) return Truncated(type);
       if (!IsValidUtf8(AsStringView(b))) return BadUtf8();
       return AlgebraicValue(std::string(AsStringView(b)));
     }
-    case TypeKind::kArray: return DecodeArray(type, r, depth, walk);
+    case TypeKind::kArray:
+      return DecodeArray(type, r, depth, walk);
     case TypeKind::kProduct: {
       ProductValue p;
       p.fields.reserve(type.elements().size());
@@ -248,28 +280,6 @@ Result<AlgebraicValue> Decode(const AlgebraicType& type, ByteReader& r, int dept
 
 // ---- Skip ----
 
-// Fixed encoded width of scalar kinds; 0 for variable-width kinds.
-size_t FixedWidth(TypeKind kind) {
-  switch (kind) {
-    case TypeKind::kBool:
-    case TypeKind::kI8:
-    case TypeKind::kU8: return 1;
-    case TypeKind::kI16:
-    case TypeKind::kU16: return 2;
-    case TypeKind::kI32:
-    case TypeKind::kU32:
-    case TypeKind::kF32: return 4;
-    case TypeKind::kI64:
-    case TypeKind::kU64:
-    case TypeKind::kF64: return 8;
-    case TypeKind::kI128:
-    case TypeKind::kU128: return 16;
-    case TypeKind::kI256:
-    case TypeKind::kU256: return 32;
-    default: return 0;
-  }
-}
-
 Status Skip(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk);
 
 Status SkipArray(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
@@ -285,7 +295,7 @@ Status SkipArray(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk
   }
   if (n > r.remaining()) return Truncated(type);  // every element takes a byte or more
   // Bool is fixed-width but not every byte is a valid bool, so it goes element by element.
-  if (const size_t w = FixedWidth(elem.kind()); w != 0 && elem.kind() != TypeKind::kBool) {
+  if (const size_t w = ScalarWidth(elem.kind()); w != 0 && elem.kind() != TypeKind::kBool) {
     return r.Skip(static_cast<size_t>(n) * w) ? Status::Ok() : Truncated(type);
   }
   for (uint32_t i = 0; i < n; ++i) STDB_RETURN_IF_ERROR(Skip(elem, r, depth + 1, walk));
@@ -301,7 +311,7 @@ Status Skip(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
     if (b > 1) return DecodeError("invalid bool byte " + std::to_string(b));
     return Status::Ok();
   }
-  if (const size_t w = FixedWidth(kind); w != 0) {
+  if (const size_t w = ScalarWidth(kind); w != 0) {
     return r.Skip(w) ? Status::Ok() : Truncated(type);
   }
   switch (kind) {
@@ -310,7 +320,8 @@ Status Skip(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
       if (!r.LengthPrefixed(b)) return Truncated(type);
       return IsValidUtf8(AsStringView(b)) ? Status::Ok() : BadUtf8();
     }
-    case TypeKind::kArray: return SkipArray(type, r, depth, walk);
+    case TypeKind::kArray:
+      return SkipArray(type, r, depth, walk);
     case TypeKind::kProduct:
       for (const auto& el : type.elements()) {
         STDB_RETURN_IF_ERROR(Skip(el.type, r, depth + 1, walk));
@@ -322,8 +333,10 @@ Status Skip(const AlgebraicType& type, ByteReader& r, int depth, Walk& walk) {
       if (tag >= type.elements().size()) return BadTag(type, tag);
       return Skip(type.elements()[tag].type, r, depth + 1, walk);
     }
-    case TypeKind::kRef: return Unsupported("cannot decode an unresolved type reference");
-    default: return DecodeError("unknown type kind");
+    case TypeKind::kRef:
+      return Unsupported("cannot decode an unresolved type reference");
+    default:
+      return DecodeError("unknown type kind");
   }
 }
 
@@ -391,11 +404,18 @@ void EncodeElements(const std::vector<Element>& els, ByteWriter& w);
 void EncodeTypeInner(const AlgebraicType& type, ByteWriter& w) {
   w.U8(static_cast<uint8_t>(type.kind()));
   switch (type.kind()) {
-    case TypeKind::kRef: w.U32(type.ref()); break;
+    case TypeKind::kRef:
+      w.U32(type.ref());
+      break;
     case TypeKind::kSum:
-    case TypeKind::kProduct: EncodeElements(type.elements(), w); break;
-    case TypeKind::kArray: EncodeTypeInner(type.array_element(), w); break;
-    default: break;
+    case TypeKind::kProduct:
+      EncodeElements(type.elements(), w);
+      break;
+    case TypeKind::kArray:
+      EncodeTypeInner(type.array_element(), w);
+      break;
+    default:
+      break;
   }
 }
 
@@ -463,7 +483,8 @@ Result<AlgebraicType> DecodeTypeInner(ByteReader& r, int depth) {
       return kind == TypeKind::kSum ? AlgebraicType::Sum(std::move(els))
                                     : AlgebraicType::Product(std::move(els));
     }
-    default: return AlgebraicType(kind);
+    default:
+      return AlgebraicType(kind);
   }
 }
 

@@ -4,28 +4,81 @@
 
 namespace stdb::sats {
 
+size_t ScalarWidth(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kBool:
+    case TypeKind::kI8:
+    case TypeKind::kU8:
+      return 1;
+    case TypeKind::kI16:
+    case TypeKind::kU16:
+      return 2;
+    case TypeKind::kI32:
+    case TypeKind::kU32:
+    case TypeKind::kF32:
+      return 4;
+    case TypeKind::kI64:
+    case TypeKind::kU64:
+    case TypeKind::kF64:
+      return 8;
+    case TypeKind::kI128:
+    case TypeKind::kU128:
+      return 16;
+    case TypeKind::kI256:
+    case TypeKind::kU256:
+      return 32;
+    default:
+      return 0;
+  }
+}
+
+bool IsSignedInteger(TypeKind kind) {
+  return kind == TypeKind::kI8 || kind == TypeKind::kI16 || kind == TypeKind::kI32 ||
+         kind == TypeKind::kI64 || kind == TypeKind::kI128 || kind == TypeKind::kI256;
+}
+
 std::string_view TypeKindName(TypeKind kind) {
   switch (kind) {
-    case TypeKind::kRef: return "Ref";
-    case TypeKind::kSum: return "Sum";
-    case TypeKind::kProduct: return "Product";
-    case TypeKind::kArray: return "Array";
-    case TypeKind::kString: return "String";
-    case TypeKind::kBool: return "Bool";
-    case TypeKind::kI8: return "I8";
-    case TypeKind::kU8: return "U8";
-    case TypeKind::kI16: return "I16";
-    case TypeKind::kU16: return "U16";
-    case TypeKind::kI32: return "I32";
-    case TypeKind::kU32: return "U32";
-    case TypeKind::kI64: return "I64";
-    case TypeKind::kU64: return "U64";
-    case TypeKind::kI128: return "I128";
-    case TypeKind::kU128: return "U128";
-    case TypeKind::kI256: return "I256";
-    case TypeKind::kU256: return "U256";
-    case TypeKind::kF32: return "F32";
-    case TypeKind::kF64: return "F64";
+    case TypeKind::kRef:
+      return "Ref";
+    case TypeKind::kSum:
+      return "Sum";
+    case TypeKind::kProduct:
+      return "Product";
+    case TypeKind::kArray:
+      return "Array";
+    case TypeKind::kString:
+      return "String";
+    case TypeKind::kBool:
+      return "Bool";
+    case TypeKind::kI8:
+      return "I8";
+    case TypeKind::kU8:
+      return "U8";
+    case TypeKind::kI16:
+      return "I16";
+    case TypeKind::kU16:
+      return "U16";
+    case TypeKind::kI32:
+      return "I32";
+    case TypeKind::kU32:
+      return "U32";
+    case TypeKind::kI64:
+      return "I64";
+    case TypeKind::kU64:
+      return "U64";
+    case TypeKind::kI128:
+      return "I128";
+    case TypeKind::kU128:
+      return "U128";
+    case TypeKind::kI256:
+      return "I256";
+    case TypeKind::kU256:
+      return "U256";
+    case TypeKind::kF32:
+      return "F32";
+    case TypeKind::kF64:
+      return "F64";
   }
   return "?";
 }
@@ -118,8 +171,10 @@ std::string AlgebraicType::ToString() const {
   if (is_schedule_at()) return "ScheduleAt";
   if (is_option()) return "Option<" + elements_[0].type.ToString() + ">";
   switch (kind_) {
-    case TypeKind::kRef: return "Ref(" + std::to_string(ref_) + ")";
-    case TypeKind::kArray: return "Array<" + array_[0].ToString() + ">";
+    case TypeKind::kRef:
+      return "Ref(" + std::to_string(ref_) + ")";
+    case TypeKind::kArray:
+      return "Array<" + array_[0].ToString() + ">";
     case TypeKind::kProduct:
     case TypeKind::kSum: {
       std::string s = kind_ == TypeKind::kProduct ? "(" : "{";
@@ -130,7 +185,8 @@ std::string AlgebraicType::ToString() const {
       }
       return s + (kind_ == TypeKind::kProduct ? ")" : "}");
     }
-    default: return std::string(TypeKindName(kind_));
+    default:
+      return std::string(TypeKindName(kind_));
   }
 }
 

@@ -43,6 +43,10 @@ inline constexpr uint8_t kTypeKindMax = 19;
 
 // Name of a kind as SpacetimeDB spells it in JSON ("U64", "Product", ...).
 std::string_view TypeKindName(TypeKind kind);
+// The BSATN width of a fixed-width scalar kind (bool, integers, floats); 0 otherwise.
+size_t ScalarWidth(TypeKind kind);
+// I8 ... I256.
+bool IsSignedInteger(TypeKind kind);
 
 struct Element;
 

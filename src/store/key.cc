@@ -10,40 +10,9 @@ namespace stdb::store {
 namespace {
 
 using sats::AlgebraicType;
+using sats::IsSignedInteger;
+using sats::ScalarWidth;
 using sats::TypeKind;
-
-size_t ScalarWidth(TypeKind k) {
-  switch (k) {
-    case TypeKind::kBool:
-    case TypeKind::kI8:
-    case TypeKind::kU8:
-      return 1;
-    case TypeKind::kI16:
-    case TypeKind::kU16:
-      return 2;
-    case TypeKind::kI32:
-    case TypeKind::kU32:
-    case TypeKind::kF32:
-      return 4;
-    case TypeKind::kI64:
-    case TypeKind::kU64:
-    case TypeKind::kF64:
-      return 8;
-    case TypeKind::kI128:
-    case TypeKind::kU128:
-      return 16;
-    case TypeKind::kI256:
-    case TypeKind::kU256:
-      return 32;
-    default:
-      return 0;
-  }
-}
-
-bool IsSignedKind(TypeKind k) {
-  return k == TypeKind::kI8 || k == TypeKind::kI16 || k == TypeKind::kI32 || k == TypeKind::kI64 ||
-         k == TypeKind::kI128 || k == TypeKind::kI256;
-}
 
 // A sum whose variants all carry the unit type (a simple enum).
 bool IsSimpleEnum(const AlgebraicType& t) {
@@ -139,7 +108,7 @@ KeySpec::KeySpec(const TableSchema& schema, const std::vector<uint16_t>& columns
       col.kind = Kind::kTag;
       col.width = 1;
     } else {
-      col.kind = IsSignedKind(s.kind()) ? Kind::kSigned : Kind::kUnsigned;
+      col.kind = IsSignedInteger(s.kind()) ? Kind::kSigned : Kind::kUnsigned;
       col.width = static_cast<uint8_t>(ScalarWidth(s.kind()));
     }
     cols_.push_back(col);

@@ -51,12 +51,6 @@ class Table::RowSet {
 
 namespace {
 
-bool IsSigned(sats::TypeKind k) {
-  using sats::TypeKind;
-  return k == TypeKind::kI8 || k == TypeKind::kI16 || k == TypeKind::kI32 || k == TypeKind::kI64 ||
-         k == TypeKind::kI128 || k == TypeKind::kI256;
-}
-
 bool NeedsNormalising(const TableSchema& s) {
   if (!s.primary_key) return false;
   auto id = s.FindIndex({*s.primary_key});
@@ -103,7 +97,7 @@ Status Table::ApplySequences(Bytes& row) {
     bool zero = true;
     for (size_t b = 0; b < width; ++b) zero = zero && at[b] == 0;
     if (!zero) continue;
-    const bool is_signed = IsSigned(schema_.column_type(col).kind());
+    const bool is_signed = sats::IsSignedInteger(schema_.column_type(col).kind());
     const int value_bits = static_cast<int>(std::min<size_t>(width, 8) * 8) - (is_signed ? 1 : 0);
     const uint64_t max = value_bits >= 64 ? UINT64_MAX : (uint64_t{1} << value_bits) - 1;
     const uint64_t value = sequence_next_[i];  // 0: wrapped past 2^64 - 1, exhausted
@@ -138,7 +132,7 @@ void Table::ContinueSequencesAfter(const Table& previous) {
     for (size_t j = 0; j < prev.size(); ++j) {
       if (prev[j] == col) next = later(next, previous.sequence_next_[j]);
     }
-    const bool is_signed = IsSigned(schema_.column_type(col).kind());
+    const bool is_signed = sats::IsSignedInteger(schema_.column_type(col).kind());
     ForEach([&](RowId, ByteView row) {
       auto slice = sats::ColumnSlice(schema_.row_type, row, col);
       STDB_ASSERT(slice.ok());
