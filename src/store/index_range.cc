@@ -12,9 +12,8 @@ Status RangeError(const TableSchema& schema, const IndexSchema& index, const std
 }
 
 // Checks that `bytes` are valid values of index columns first..first+n-1.
-Status ValidateValues(const TableSchema& schema, const IndexSchema& index, ByteView bytes,
-                      size_t first, size_t n) {
-  KeySpec spec(schema, index.columns);
+Status ValidateValues(const TableSchema& schema, const IndexSchema& index, const KeySpec& spec,
+                      ByteView bytes, size_t first, size_t n) {
   for (size_t i = first; i < first + n; ++i) {
     auto w = spec.ValuesWidth(bytes, i, 1);
     if (!w) return RangeError(schema, index, "truncated value");
@@ -49,7 +48,8 @@ Result<IndexRange> DecodeIndexRange(const TableSchema& schema, IndexId index_id,
   auto pw = spec.ValuesWidth(rest, 0, range.prefix_len);
   if (!pw) return RangeError(schema, index, "truncated prefix");
   const ByteView prefix = rest.first(*pw);
-  if (Status s = ValidateValues(schema, index, prefix, 0, range.prefix_len); !s.ok()) return s;
+  if (Status s = ValidateValues(schema, index, spec, prefix, 0, range.prefix_len); !s.ok())
+    return s;
   range.prefix.assign(prefix.begin(), prefix.end());
   ByteView tail = rest.subspan(*pw);
   for (KeyBound* b : {&range.lower, &range.upper}) {
@@ -63,7 +63,8 @@ Result<IndexRange> DecodeIndexRange(const TableSchema& schema, IndexId index_id,
     }
     auto w = spec.ValuesWidth(tail, range.prefix_len, 1);
     if (!w) return RangeError(schema, index, "truncated bound value");
-    if (Status s = ValidateValues(schema, index, tail.first(*w), range.prefix_len, 1); !s.ok()) {
+    if (Status s = ValidateValues(schema, index, spec, tail.first(*w), range.prefix_len, 1);
+        !s.ok()) {
       return s;
     }
     b->kind = tag == 0 ? KeyBound::Kind::kIncluded : KeyBound::Kind::kExcluded;
@@ -80,13 +81,14 @@ Status ValidateKey(const TableSchema& schema, IndexId index_id, ByteView key) {
                   "table '" + schema.name + "' has no index " + std::to_string(index_id));
   }
   const IndexSchema& index = schema.indexes[index_id];
-  auto w = KeySpec(schema, index.columns).ValuesWidth(key, 0, index.columns.size());
+  const KeySpec spec(schema, index.columns);
+  auto w = spec.ValuesWidth(key, 0, index.columns.size());
   if (!w || *w != key.size()) {
     return DecodeError("bad key for index '" + index.name + "' of table '" + schema.name +
                        "': expected one value for each of its " +
                        std::to_string(index.columns.size()) + " column(s)");
   }
-  return ValidateValues(schema, index, key, 0, index.columns.size());
+  return ValidateValues(schema, index, spec, key, 0, index.columns.size());
 }
 
 Bytes EncodeIndexRange(const IndexRange& range) {

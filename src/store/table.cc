@@ -148,7 +148,7 @@ void Table::ContinueSequencesAfter(const Table& previous) {
   }
 }
 
-std::optional<RowId> Table::FindRowImpl(ByteView row) const {
+std::optional<RowId> Table::FindValidRow(ByteView row) const {
   if (row_set_) return row_set_->Find(row);
   const Index& ix = *indexes_[*identity_index_];
   KeyColumns k;
@@ -243,7 +243,7 @@ std::optional<RowId> Table::FindRow(ByteView row) const {
   // The identity index reads key columns at fixed offsets: bytes from outside (a module's
   // delete_row) must be a valid row first. An invalid row equals no stored row.
   if (!sats::ValidateBsatn(schema_.row_type, row).ok()) return std::nullopt;
-  return FindRowImpl(row);
+  return FindValidRow(row);
 }
 
 Bytes Table::KeyOf(IndexId index, ByteView row) const {

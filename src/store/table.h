@@ -69,8 +69,10 @@ class Table {
 
   // The live row whose primary key column equals `key` (BSATN of that column).
   std::optional<RowId> FindByPrimaryKey(ByteView key) const;
-  // The live row byte-equal to `row`.
+  // The live row byte-equal to `row`; none if `row` is not a valid row.
   std::optional<RowId> FindRow(ByteView row) const;
+  // The same for a row already known to be valid (skips validation).
+  std::optional<RowId> FindValidRow(ByteView row) const;
 
   // ---- Indexes (schema().indexes; an IndexId is a position there).
   size_t index_count() const { return schema_.indexes.size(); }
@@ -108,8 +110,6 @@ class Table {
 
  private:
   class RowSet;
-  // The live row byte-equal to `row`, given its key columns in identity_index_.
-  std::optional<RowId> FindRowImpl(ByteView row) const;
   Status ApplySequences(Bytes& row);
   void IndexRow(RowId id);
 

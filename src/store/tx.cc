@@ -137,7 +137,7 @@ Result<bool> Transaction::DeleteRow(TableId table_id, ByteView row) {
   if (Status s = sats::ValidateBsatn(table->schema().row_type, row); !s.ok()) {
     return DecodeError("invalid row for table '" + table->schema().name + "': " + s.message());
   }
-  auto id = table->FindRow(row);
+  auto id = table->FindValidRow(row);
   if (!id) return false;
   RemoveAndRecord(*table, table_id, *id);
   return true;
@@ -221,7 +221,10 @@ TxDelta Transaction::Commit() {
 }
 
 void Transaction::ReleaseFreedIds() {
-  for (const UndoEntry& e : undo_) store_.table(e.table).ReleaseFreedIds();
+  // Every table this transaction touched has a delta builder (each change records one).
+  for (TableId t = 0; t < deltas_.size(); ++t) {
+    if (deltas_[t]) store_.table(t).ReleaseFreedIds();
+  }
   undo_.clear();
   deltas_.clear();
 }
