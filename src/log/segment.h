@@ -1,0 +1,61 @@
+// Log segments: the files of the commit log, and reading them back (recovery).
+//
+//   <log dir>/<first offset, 20 decimal digits>.stdblog
+//
+// A segment starts with a 20-byte header (magic "STDBLOG1", u64 first offset, u32
+// CRC32C of the 16 bytes before it) followed by framed records (record.h) with
+// consecutive offsets; the next segment starts at the offset after the last record of
+// the one before. docs/commit-log.md has the byte format.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "log/file.h"
+#include "log/record.h"
+
+namespace stdb::log {
+
+inline constexpr size_t kSegmentHeaderBytes = 20;
+inline constexpr char kSegmentSuffix[] = ".stdblog";
+
+// "<20 digits>.stdblog".
+std::string SegmentFileName(uint64_t first_offset);
+// The first offset named by a segment file name; nullopt for other names.
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+// Appends a segment header for `first_offset`.
+void AppendSegmentHeader(uint64_t first_offset, Bytes& out);
+
+// Where appending resumes after reading the log.
+struct LogEnd {
+  uint64_t next_offset = 0;  // the offset the next record gets
+  // The last segment and how many of its bytes are valid (the rest is a torn tail to
+  // cut off). nullopt: there is no segment yet.
+  std::optional<std::filesystem::path> last_segment;
+  uint64_t last_segment_valid_bytes = 0;
+  // What was repaired, one line each, for the server log: "truncated a torn record at
+  // <file> byte <n> (<why>); <k> bytes dropped".
+  std::vector<std::string> notices;
+};
+
+// Reads every record with offset >= `from_offset` in `dir`, in order, passing each to
+// `on_record` (an error from it stops reading and is returned).
+//
+// Torn tail vs corruption (nothing acknowledged is ever dropped silently):
+//   - In the LAST segment, an incomplete frame header, a payload that runs past the end
+//     of the file, a zero-filled rest of file, or a bad payload CRC on the very last
+//     record is a torn write: reading stops there and LogEnd says where to cut.
+//   - Anything else is corruption and fails with kDecode naming the file and the byte
+//     offset: a bad length CRC (unless the rest of the file is zeros), a bad payload
+//     CRC with more data after it, an undecodable payload, an offset out of sequence, a
+//     bad segment header, or a gap between segments at or after `from_offset`.
+// Segments wholly before `from_offset` are not read. A missing `dir` is an empty log.
+Result<LogEnd> ReadLog(FileSystem& fs, const std::filesystem::path& dir, uint64_t from_offset,
+                       const std::function<Status(TxRecord&&)>& on_record);
+
+}  // namespace stdb::log
