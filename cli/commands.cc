@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "cli/cli_config.h"
 #include "cli/log_format.h"
 #include "cli/table_format.h"
+#include "log/archive.h"
 #include "net/client.h"
 
 namespace stdb::cli {
@@ -302,6 +304,93 @@ int Logs(const LogsOptions& options) {
     return 0;
   }
   return Error("the server closed the connection before sending every log line");
+}
+
+int Backup(const std::optional<std::string>& server_flag, const std::string& database,
+           const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return Error("backup folder " + dir.string() + " is not empty; choose a new folder");
+  }
+  auto conn = Connect(server_flag);
+  if (!conn) return 1;
+  auto& [config, server] = *conn;
+  auto token = EnsureToken(config, server);
+  if (!token) return 1;
+  fs::create_directories(dir, ec);
+  if (ec) return Error("cannot create " + dir.string() + ": " + ec.message());
+
+  int status = 0;
+  uint64_t total = 0;
+  std::string offset;
+  std::string error_body;
+  std::ofstream out;
+  fs::path current;
+  Status failure = Status::Ok();
+  auto last_progress = std::chrono::steady_clock::now();
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  log::ArchiveReader reader(log::ArchiveReader::Callbacks{
+      .begin_file =
+          [&](const std::string& name, uint64_t) -> Status {
+        current = dir / name;
+        fs::create_directories(current.parent_path(), ec);
+        out.open(current, std::ios::binary | std::ios::trunc);
+        if (!out) return IoError("cannot write " + current.string());
+        return Status::Ok();
+      },
+      .data =
+          [&](ByteView data) -> Status {
+        out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+        if (!out) return IoError("cannot write " + current.string());
+        return Status::Ok();
+      },
+      .end_file = [&]() -> Status {
+        out.close();
+        if (!out) return IoError("cannot write " + current.string());
+        return Status::Ok();
+      }});
+  net::HttpStreamHandler handler;
+  handler.on_head = [&](int s, const std::map<std::string, std::string>& headers) {
+    status = s;
+    if (auto it = headers.find("spacetime-backup-offset"); it != headers.end()) offset = it->second;
+    if (auto it = headers.find("spacetime-backup-bytes"); it != headers.end()) {
+      total = std::strtoull(it->second.c_str(), nullptr, 10);
+    }
+  };
+  handler.on_body = [&](std::string_view data) {
+    if (status != 200) {
+      error_body.append(
+          data.substr(0, kErrorBodyBytesMax - std::min(kErrorBodyBytesMax, error_body.size())));
+      return true;
+    }
+    failure = reader.Feed(AsBytes(data));
+    const auto now = std::chrono::steady_clock::now();
+    if (tty && now - last_progress >= std::chrono::milliseconds(250)) {
+      last_progress = now;
+      std::cerr << "\rspacetime backup: " << reader.bytes_read() / (1 << 20) << " of "
+                << total / (1 << 20) << " MiB" << std::flush;
+    }
+    return failure.ok();
+  };
+  auto res = net::HttpStream("GET", server + "/v1/database/" + database + "/backup",
+                             {{"Authorization", "Bearer " + *token}}, "", handler);
+  if (tty) std::cerr << "\r";
+  if (!res.ok()) return Error(res.status().message());
+  if (res->status != 200) {
+    fs::remove(dir, ec);  // only if still empty
+    net::HttpResponse r{res->status, {}, error_body};
+    return Error(ServerMessage(r));
+  }
+  if (failure.ok()) failure = reader.Finish();
+  if (!failure.ok()) {
+    return Error("the backup in " + dir.string() + " is incomplete and must not be used: " +
+                 failure.message());
+  }
+  std::cout << "backed up database '" << database << "' to " << dir.string() << ": "
+            << reader.files() << " files, " << reader.bytes_read() << " bytes"
+            << (offset.empty() ? "" : ", up to transaction offset " + offset) << "\n"
+            << "restore it with: spacetimedb start --restore " << dir.string() << "\n";
+  return 0;
 }
 
 int Start(const std::vector<std::string>& args) {

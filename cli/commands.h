@@ -42,6 +42,13 @@ struct LogsOptions {
 // until Ctrl-C (exit 0) or until the server ends the stream.
 int Logs(const LogsOptions& options);
 
+// Writes a consistent copy of a running database (owner only) into `dir` (new or empty):
+// its newest snapshot, the commit log after it up to the durable offset, its module and
+// metadata. `spacetimedb start --restore <dir>` starts from it. Shows progress on a
+// terminal; an interrupted or damaged transfer is reported, never left looking complete.
+int Backup(const std::optional<std::string>& server, const std::string& database,
+           const std::filesystem::path& dir);
+
 // Runs the `spacetimedb` server binary (next to this one, else on PATH) with `args`.
 int Start(const std::vector<std::string>& args);
 

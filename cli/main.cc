@@ -53,6 +53,13 @@ int main(int argc, char** argv) {
   logs->add_flag("--json", logs_opts.json, "print the server's JSON lines unchanged");
   logs->add_option("-s,--server", server, "server URL or 'local'");
 
+  auto* backup = app.add_subcommand(
+      "backup", "Copy a running database's durable state into a folder (owner only)");
+  std::string backup_dir;
+  backup->add_option("database", database, "database name")->required();
+  backup->add_option("dir", backup_dir, "a new or empty folder")->required();
+  backup->add_option("-s,--server", server, "server URL or 'local'");
+
   auto* start = app.add_subcommand("start", "Start a server (runs spacetimedb start)");
   start->prefix_command();
   start->allow_extras();
@@ -75,6 +82,7 @@ int main(int argc, char** argv) {
     logs_opts.server = server;
     return Logs(logs_opts);
   }
+  if (*backup) return Backup(server, database, backup_dir);
   if (*start) return Start(start->remaining());
   if (*version) {
     std::cout << "spacetime (stdb) 0.1.0\n";

@@ -50,6 +50,7 @@ Database::Database(Options options, std::unique_ptr<module::ModuleHost> host,
       log_(std::make_unique<ReducerLog>("db/" + options_.name, *options_.clock,
                                         std::move(module_log))),
       store_(host_->def().TableSchemas()),
+      module_def_bytes_(module::EncodeModuleDef(host_->def())),
       schema_(std::make_shared<const module::ModuleDef>(host_->def())) {}
 
 Result<std::unique_ptr<Database>> Database::Create(Options options,
@@ -58,14 +59,78 @@ Result<std::unique_ptr<Database>> Database::Create(Options options,
   STDB_ASSIGN_OR_RETURN(auto module_log, ModuleLog::Open(ModuleLog::Options{.dir = options.dir}));
   std::unique_ptr<Database> db(
       new Database(std::move(options), std::move(host), std::move(module_log)));
-  db->scheduler_.Reset(db->store_, db->options_.clock->NowMicros());
-  // init runs before the worker exists, so nothing can observe the database before it.
-  Status init = db->RunLifecycle(module::Lifecycle::kInit, Caller{db->options_.owner, 0});
+  // Recovery and init run before the worker exists, so nothing can observe the database
+  // before them.
+  STDB_RETURN_IF_ERROR(db->Open());
+  db->worker_ = std::thread(&Database::Run, db.get());
+  return db;
+}
+
+Status Database::Open() {
+  bool fresh = true;
+  if (options_.durability) {
+    STDB_RETURN_IF_ERROR(OpenDurable());
+    fresh = durability_->records() == 0;
+    if (fresh) LogSchema(/*clear=*/true);
+  }
+  scheduler_.Reset(store_, options_.clock->NowMicros());
+  if (!fresh) return Status::Ok();
+  Status init = RunLifecycle(module::Lifecycle::kInit, Caller{options_.owner, 0});
   if (!init.ok()) {
     return Status(ErrorCode::kReducerError, "the module's init reducer failed: " + init.message());
   }
-  db->worker_ = std::thread(&Database::Run, db.get());
-  return db;
+  // A new database is reported created only once its first state is durable.
+  if (durability_ && !durability_->releases().WaitDurable(durability_->records())) {
+    return Status(ErrorCode::kIo, "database '" + options_.name + "': " +
+                                      durability_->failure()->message());
+  }
+  return Status::Ok();
+}
+
+Status Database::OpenDurable() {
+  const auto start = std::chrono::steady_clock::now();
+  STDB_ASSIGN_OR_RETURN(Recovered recovered, Recover(options_.name, *options_.durability));
+  // The worker is not running yet, so the failure hook can only queue the work.
+  STDB_ASSIGN_OR_RETURN(
+      durability_,
+      Durability::Open(options_.name, *options_.durability, recovered.end, [this](const Status& why) {
+        queue_.PushUnbounded([this, why] {
+          CloseAllClients("the database stopped accepting writes: its commit log failed: " +
+                          why.message());
+        });
+      }));
+  if (recovered.fresh) return Status::Ok();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  uint64_t rows = 0;
+  for (store::TableId id = 0; id < recovered.store.table_count(); ++id) {
+    rows += recovered.store.table(id).size();
+  }
+  LogInfo("db/" + options_.name,
+          "recovered " + std::to_string(rows) + " rows in " + std::to_string(ms) + " ms: " +
+              (recovered.snapshot_offset
+                   ? "snapshot at offset " + std::to_string(*recovered.snapshot_offset)
+                   : std::string("no snapshot")) +
+              " + " + std::to_string(recovered.records_replayed) +
+              " records replayed from the log; next offset " +
+              std::to_string(recovered.end.next_offset));
+  if (recovered.module_def == module_def_bytes_) {
+    store_ = std::move(recovered.store);
+    return Status::Ok();
+  }
+  // The module file is not the one the data was last written with (a publish stopped
+  // between logging its schema and recording its module): apply it as an update.
+  auto stored_def = module::DecodeModuleDef(recovered.module_def);
+  if (!stored_def.ok()) return InternalError("stored schema: " + stored_def.status().message());
+  if (Status s = CheckCompatibleUpdate(*stored_def, host_->def()); !s.ok()) {
+    return Status(s.code(), "database '" + options_.name +
+                                "': the module does not match the stored data: " + s.message());
+  }
+  STDB_ASSIGN_OR_RETURN(store_, MigrateStore(recovered.store, host_->def()));
+  LogSchema(/*clear=*/false);
+  LogInfo("db/" + options_.name, "stored data moved to the module's schema");
+  return Status::Ok();
 }
 
 Database::~Database() { Stop(); }
@@ -73,6 +138,8 @@ Database::~Database() { Stop(); }
 void Database::Stop() {
   queue_.Close();
   if (worker_.joinable()) worker_.join();
+  // Everything committed is written and released before the clients are dropped.
+  if (durability_) durability_->Close();
   // The worker has exited, so this thread may touch its state. Dropping the sessions'
   // outboxes breaks the cycle between this database and its connected sessions, so that
   // both are freed once the network lets go of the sessions.
@@ -87,6 +154,15 @@ std::shared_ptr<const module::ModuleDef> Database::schema() const {
 }
 
 ModuleLog& Database::module_log() const { return log_->log(); }
+
+Result<BackupSet> Database::Backup() {
+  if (!durability_) {
+    return Unsupported("database '" + options_.name +
+                       "' keeps its data in memory only (--in-memory): there is nothing durable "
+                       "to back up");
+  }
+  return durability_->Backup();
+}
 
 bool Database::Enqueue(Work work) { return queue_.TryPush(std::move(work)); }
 
@@ -155,11 +231,13 @@ void Database::RunScheduled(Scheduler::Due due) {
   if (!s.ok()) {
     LogWarn("db/" + options_.name, "scheduled reducer '" + schema.schedule->reducer +
                                        "' on table '" + schema.name + "' failed: " + s.message());
-    if (once) {
+    if (once && !WriteRefusal()) {
       // Do not retry a failed one-off call forever: remove its row.
       store::Transaction tx(store_);
       if (delete_row(tx).ok()) {
-        CommitAndPublish(tx, std::nullopt, nullptr);
+        CommitAndPublish(tx, std::nullopt, nullptr,
+                         TxInputs{log::RecordKind::kReducer, schema.schedule->reducer, row,
+                                  Caller{options_.identity, 0}, options_.clock->NowMicros()});
       } else {
         tx.Rollback();
       }
@@ -184,15 +262,15 @@ static Status Overloaded(const std::string& db) {
 // Public entry points: enqueue.
 
 Status Database::Connect(ClientId client, Caller caller, std::string token,
-                         std::shared_ptr<ClientOutbox> outbox) {
+                         std::shared_ptr<ClientOutbox> outbox, bool confirmed) {
   const bool queued = Enqueue([this, client, caller, token = std::move(token),
-                               outbox = std::move(outbox)]() mutable {
+                               outbox = std::move(outbox), confirmed]() mutable {
     Status s = RunLifecycle(module::Lifecycle::kClientConnected, caller);
     if (!s.ok()) {
       outbox->Close("connection refused by the module's client_connected reducer: " + s.message());
       return;
     }
-    clients_[client] = ClientState{caller, std::move(outbox)};
+    clients_[client] = ClientState{caller, std::move(outbox), confirmed};
     Send(client, protocol::InitialConnection{caller.identity, caller.connection_id, token});
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
@@ -253,7 +331,8 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
       return;
     }
     int64_t ts = 0;
-    done(CallOutcome{RunReducer(*id, caller, args, std::nullopt, ts, nullptr)});
+    Status s = RunReducer(*id, caller, args, std::nullopt, ts, nullptr);
+    AfterDurable([done, s](const Status* failed) { done(CallOutcome{failed ? *failed : s}); });
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
@@ -261,7 +340,10 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
 Status Database::Sql(Caller caller, std::string text,
                      std::function<void(Result<std::vector<SqlResult>>)> done) {
   const bool queued = Enqueue([this, caller, text = std::move(text), done = std::move(done)] {
-    done(RunSql(caller, text));
+    auto result = std::make_shared<Result<std::vector<SqlResult>>>(RunSql(caller, text));
+    AfterDurable([done, result](const Status* failed) {
+      done(failed ? Result<std::vector<SqlResult>>(*failed) : std::move(*result));
+    });
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
@@ -271,7 +353,8 @@ Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool cle
   // std::function needs a copyable callable; share the host until the worker takes it.
   auto shared = std::make_shared<std::unique_ptr<module::ModuleHost>>(std::move(host));
   const bool queued = Enqueue([this, shared, clear, new_owner, done = std::move(done)] {
-    done(SwapModule(std::move(*shared), clear, new_owner));
+    Status s = SwapModule(std::move(*shared), clear, new_owner);
+    AfterDurable([done, s](const Status* failed) { done(failed ? *failed : s); });
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
@@ -284,7 +367,79 @@ void Database::Send(ClientId client, const protocol::ServerMessage& message) {
   if (it == clients_.end()) return;
   auto bytes = std::make_shared<Bytes>();
   protocol::EncodeServerMessage(message, *bytes);
-  it->second.outbox->Send(std::move(bytes));
+  const ClientState& state = it->second;
+  if (!durability_ || !state.confirmed) {
+    state.outbox->Send(std::move(bytes));
+    return;
+  }
+  durability_->releases().Release(
+      durability_->records(),
+      [outbox = state.outbox, bytes = std::shared_ptr<const Bytes>(std::move(bytes))](
+          const Status* failed) {
+        if (failed != nullptr) {
+          outbox->Close("the database could not make a transaction durable: " + failed->message());
+        } else {
+          outbox->Send(bytes);
+        }
+      });
+}
+
+void Database::AfterDurable(std::function<void(const Status* failed)> action) {
+  if (!durability_) {
+    action(nullptr);
+    return;
+  }
+  durability_->releases().Release(durability_->records(), std::move(action));
+}
+
+std::optional<Status> Database::WriteRefusal() const {
+  if (!durability_) return std::nullopt;
+  auto failure = durability_->failure();
+  if (!failure) return std::nullopt;
+  return Status(ErrorCode::kIo, "database '" + options_.name +
+                                    "' accepts no writes: its commit log failed (" +
+                                    failure->message() +
+                                    "); nothing after the last durable transaction was "
+                                    "acknowledged. Fix the disk and restart the server.");
+}
+
+void Database::CloseAllClients(const std::string& reason) {
+  for (auto& [id, client] : clients_) {
+    client.outbox->Close(reason);
+    subscriptions_.RemoveClient(id);
+  }
+  clients_.clear();
+}
+
+void Database::LogTransaction(const TxInputs& inputs, store::TxDelta delta) {
+  log::TxRecord record;
+  record.kind = inputs.kind;
+  record.timestamp_micros = inputs.timestamp_micros;
+  record.caller_identity = inputs.caller.identity;
+  record.caller_connection_id = inputs.caller.connection_id;
+  record.name = std::string(inputs.name);
+  record.args.assign(inputs.args.begin(), inputs.args.end());
+  uint64_t bytes = record.args.size();
+  for (const auto& t : delta.tables) {
+    for (const auto& row : t.inserts) bytes += row.size();
+    for (const auto& row : t.deletes) bytes += row.size();
+    AppendSequencePositions(store_, t.table_id, record.sequences);
+  }
+  record.delta = std::move(delta);
+  // A failure reaches every waiting result through the release queue.
+  (void)durability_->Append(std::move(record), bytes);
+  durability_->MaybeSnapshot(store_, module_def_bytes_);
+}
+
+void Database::LogSchema(bool clear) {
+  log::TxRecord record;
+  record.kind = log::RecordKind::kSchema;
+  record.timestamp_micros = options_.clock->NowMicros();
+  record.caller_identity = options_.owner;
+  record.module_def = module_def_bytes_;
+  record.clear = clear;
+  const uint64_t bytes = record.module_def.size();
+  (void)durability_->Append(std::move(record), bytes);
 }
 
 Status Database::RunLifecycle(module::Lifecycle lifecycle, const Caller& caller) {
@@ -299,6 +454,7 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
                             std::optional<ClientId> calling_client, int64_t& timestamp_micros,
                             protocol::TransactionUpdate* caller_update,
                             const std::function<Status(store::Transaction&)>& before_commit) {
+  if (auto refused = WriteRefusal()) return *refused;
   timestamp_micros = options_.clock->NowMicros();
   const module::ReducerContext ctx{caller.identity, caller.connection_id, timestamp_micros,
                                    MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
@@ -312,16 +468,23 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
     tx.Rollback();
     return s;
   }
-  CommitAndPublish(tx, calling_client, caller_update);
+  CommitAndPublish(tx, calling_client, caller_update,
+                   TxInputs{log::RecordKind::kReducer, host_->def().reducers[reducer_id].name, args,
+                            caller, timestamp_micros});
   return Status::Ok();
 }
 
 void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
-                                protocol::TransactionUpdate* caller_update) {
-  const store::TxDelta delta = tx.Commit();
+                                protocol::TransactionUpdate* caller_update,
+                                const TxInputs& inputs) {
+  store::TxDelta delta = tx.Commit();
   if (delta.empty()) return;
   scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
-  for (auto& update : subscriptions_.OnCommit(delta, store_)) {
+  auto updates = subscriptions_.OnCommit(delta, store_);
+  // Logged before anything is sent: Send holds each message back until this record is
+  // durable.
+  if (durability_) LogTransaction(inputs, std::move(delta));
+  for (auto& update : updates) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
       continue;
@@ -420,6 +583,7 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
         return Status(ErrorCode::kPermissionDenied,
                       "only the database owner may modify tables with SQL");
       }
+      if (auto refused = WriteRefusal()) return *refused;
       // Each statement is its own transaction, committed and fanned out to subscribers
       // like a reducer's; a failed one changes nothing (earlier statements stay done).
       store::Transaction tx(store_);
@@ -428,7 +592,9 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
         tx.Rollback();
         return affected.status();
       }
-      CommitAndPublish(tx, std::nullopt, nullptr);
+      CommitAndPublish(tx, std::nullopt, nullptr,
+                       TxInputs{log::RecordKind::kSql, "", AsBytes(stmt_text), caller,
+                                options_.clock->NowMicros()});
       r.table = std::visit([](const auto& s) { return s.table; }, stmt);
       r.schema = sats::AlgebraicType::Product({});
       r.rows_affected = *affected;
@@ -442,36 +608,41 @@ Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std:
   return results;
 }
 
+Status CheckCompatibleUpdate(const module::ModuleDef& old_def, const module::ModuleDef& new_def) {
+  for (const auto& old_t : old_def.tables) {
+    auto it = std::find_if(new_def.tables.begin(), new_def.tables.end(),
+                           [&](const module::TableDef& t) { return t.name == old_t.name; });
+    if (it == new_def.tables.end()) {
+      return InvalidArgument("incompatible module update: table '" + old_t.name +
+                             "' would be removed; publish with --delete-data to clear the database");
+    }
+    if (!(it->row_type == old_t.row_type) || it->primary_key != old_t.primary_key ||
+        it->is_public != old_t.is_public) {
+      return InvalidArgument("incompatible module update: table '" + old_t.name +
+                             "' changed; publish with --delete-data to clear the database");
+    }
+  }
+  return Status::Ok();
+}
+
 Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear,
                             std::optional<U256> new_owner) {
+  if (auto refused = WriteRefusal()) return *refused;
   const module::ModuleDef& old_def = host_->def();
   const module::ModuleDef& new_def = host->def();
   bool same_tables = old_def.tables.size() == new_def.tables.size();
   if (!clear) {
-    for (const auto& old_t : old_def.tables) {
-      auto it = std::find_if(new_def.tables.begin(), new_def.tables.end(),
-                             [&](const module::TableDef& t) { return t.name == old_t.name; });
-      if (it == new_def.tables.end()) {
-        return InvalidArgument(
-            "incompatible module update: table '" + old_t.name +
-            "' would be removed; publish with --delete-data to clear the database");
-      }
-      if (!(it->row_type == old_t.row_type) || it->primary_key != old_t.primary_key ||
-          it->is_public != old_t.is_public) {
-        return InvalidArgument("incompatible module update: table '" + old_t.name +
-                               "' changed; publish with --delete-data to clear the database");
-      }
-      same_tables =
-          same_tables && (it - new_def.tables.begin()) == (&old_t - old_def.tables.data());
+    STDB_RETURN_IF_ERROR(CheckCompatibleUpdate(old_def, new_def));
+    for (size_t i = 0; i < old_def.tables.size() && same_tables; ++i) {
+      same_tables = old_def.tables[i].name == new_def.tables[i].name;
     }
   }
   store::Store next(new_def.TableSchemas());
   if (!clear) {
+    STDB_ASSIGN_OR_RETURN(next, MigrateStore(store_, new_def));
     for (const auto& t : new_def.tables) {
       auto old_id = store_.FindTable(t.name);
       if (!old_id) continue;
-      STDB_RETURN_IF_ERROR(
-          store::CopyRows(store_.table(*old_id), next.table(*next.FindTable(t.name))));
       // Subscriptions hold index ids (joins look rows up through them): when a table's
       // indexes change, clients must subscribe again.
       const auto& before = store_.table(*old_id).schema().indexes;
@@ -495,6 +666,8 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
   }
   host_ = std::move(host);
   store_ = std::move(next);
+  module_def_bytes_ = module::EncodeModuleDef(host_->def());
+  if (durability_) LogSchema(clear);
   scheduler_.Reset(store_, options_.clock->NowMicros());
   if (new_owner) options_.owner = *new_owner;
   {

@@ -7,6 +7,11 @@
 // (WebSocket clients) or completion callbacks (HTTP), which are invoked on the worker
 // thread and must not block.
 //
+// Durability (Options::durability): every transaction is appended to the commit log, and
+// its results (messages to clients, HTTP replies) leave only once it is durable
+// ("confirmed reads"; a WebSocket client may opt out). If the log fails, the database
+// refuses writes from then on and says why (db/durability.h).
+//
 // Thread safety: all public methods may be called from any thread.
 #pragma once
 
@@ -26,6 +31,7 @@
 #include "base/clock.h"
 #include "base/int256.h"
 #include "base/status.h"
+#include "db/durability.h"
 #include "db/module_log.h"
 #include "db/scheduler.h"
 #include "db/work_queue.h"
@@ -79,6 +85,10 @@ inline constexpr int kScheduledCallsPerWakeMax = 64;
 // The longest the worker sleeps while rows are scheduled (see Database::Run).
 inline constexpr int64_t kScheduleWaitMaxMicros = 1'000'000;
 
+// Whether `new_def` may replace `old_def` keeping the data: every table stays, with the
+// same row type, primary key and visibility. kInvalidArgument naming the table otherwise.
+Status CheckCompatibleUpdate(const module::ModuleDef& old_def, const module::ModuleDef& new_def);
+
 class Database {
  public:
   struct Options {
@@ -89,11 +99,17 @@ class Database {
     // The database's folder, where its module log is written (module.log). nullopt:
     // module log lines are kept in memory only.
     std::optional<std::filesystem::path> dir;
+    // Where the commit log and snapshots live (normally `dir`); nullopt: in memory only,
+    // nothing survives a restart.
+    std::optional<DurabilityOptions> durability;
   };
 
   // Creates a database running `host`. Opens its module log (kIo if `dir` is set and the
-  // log cannot be opened). Runs the module's init reducer (if any) before anything else;
-  // if init fails, creation fails with its message.
+  // log cannot be opened). With durability, first recovers the stored state (snapshot +
+  // log; a damaged one fails with kDecode naming the file and offset); if the module's
+  // schema differs from the stored one, it is applied as a module update (kInvalidArgument
+  // if incompatible). A database with no stored state runs the module's init reducer
+  // (if any) before anything else; if init fails, creation fails with its message.
   static Result<std::unique_ptr<Database>> Create(Options options,
                                                   std::unique_ptr<module::ModuleHost> host);
   // Stops the worker after the queued work has run (Stop).
@@ -116,11 +132,16 @@ class Database {
   std::shared_ptr<const module::ModuleDef> schema() const;
   // The lines the module's reducers have logged. Thread-safe (see ModuleLog).
   ModuleLog& module_log() const;
+  // The durable state for a backup (newest snapshot + log up to the durable offset),
+  // without stopping the database. kUnsupported for an in-memory database.
+  Result<BackupSet> Backup();
 
   // Connects a WebSocket client: runs client_connected, then sends InitialConnection
   // with `token` as the first message. If client_connected fails, closes the client.
+  // `confirmed` = false: this client's messages leave as soon as their transaction is
+  // committed in memory, without waiting for it to be durable.
   Status Connect(ClientId client, Caller caller, std::string token,
-                 std::shared_ptr<ClientOutbox> outbox);
+                 std::shared_ptr<ClientOutbox> outbox, bool confirmed = true);
   // Runs client_disconnected and forgets the client's subscriptions. Never refused.
   void Disconnect(ClientId client);
   // Handles one client message (subscribe, unsubscribe, one-off query, reducer call).
@@ -146,6 +167,15 @@ class Database {
   struct ClientState {
     Caller caller;
     std::shared_ptr<ClientOutbox> outbox;
+    bool confirmed = true;
+  };
+  // What a transaction ran, for its commit log record.
+  struct TxInputs {
+    log::RecordKind kind = log::RecordKind::kReducer;
+    std::string_view name;  // the reducer (kReducer)
+    ByteView args;          // its arguments, or the SQL text (kSql)
+    Caller caller;
+    int64_t timestamp_micros = 0;
   };
   class ReducerLog;
 
@@ -153,6 +183,9 @@ class Database {
            std::unique_ptr<ModuleLog> module_log);
   bool Enqueue(Work work);
   void Run();
+  // Create's second half: recovers the stored state, or starts a new one (init).
+  Status Open();
+  Status OpenDurable();
 
   // Worker-thread only below.
   Status RunLifecycle(module::Lifecycle lifecycle, const Caller& caller);
@@ -171,8 +204,19 @@ class Database {
   // Commits `tx` and sends its changes to subscribers (the caller's own changes, if it is
   // a WebSocket client, to `caller_update` instead) and to the scheduler.
   void CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
-                        protocol::TransactionUpdate* caller_update);
+                        protocol::TransactionUpdate* caller_update, const TxInputs& inputs);
+  // Appends a committed transaction's record to the commit log (and maybe snapshots).
+  void LogTransaction(const TxInputs& inputs, store::TxDelta delta);
+  // Appends a schema record for the running module.
+  void LogSchema(bool clear);
+  // Why writes are refused, once the commit log has failed.
+  std::optional<Status> WriteRefusal() const;
+  // Runs `action` once every transaction committed so far is durable (at once when not
+  // durable), or with the log's failure.
+  void AfterDurable(std::function<void(const Status* failed)> action);
   void Send(ClientId client, const protocol::ServerMessage& message);
+  // The commit log failed: close every client with the reason (worker thread).
+  void CloseAllClients(const std::string& reason);
   void OnSubscribe(ClientId client, const protocol::Subscribe& m);
   void OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m);
   void OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m);
@@ -186,6 +230,9 @@ class Database {
   // Module log lines: to the server log and the database's ModuleLog.
   std::unique_ptr<ReducerLog> log_;
   store::Store store_;
+  // EncodeModuleDef of the running module: what schema records and snapshots hold.
+  Bytes module_def_bytes_;
+  std::unique_ptr<Durability> durability_;
   subscribe::SubscriptionManager subscriptions_;
   Scheduler scheduler_;
   std::map<ClientId, ClientState> clients_;

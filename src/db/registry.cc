@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include <unistd.h>
+
 #include "base/log.h"
 
 namespace stdb::db {
@@ -31,8 +33,23 @@ Status WriteFileAtomically(const fs::path& path, ByteView bytes) {
 }  // namespace
 
 Registry::Registry(fs::path root, const Clock& clock,
-                   std::function<U256(std::string_view)> derive_identity)
-    : root_(std::move(root)), clock_(clock), derive_identity_(std::move(derive_identity)) {}
+                   std::function<U256(std::string_view)> derive_identity,
+                   std::optional<DurabilityOptions> durability)
+    : root_(std::move(root)),
+      clock_(clock),
+      derive_identity_(std::move(derive_identity)),
+      durability_(std::move(durability)) {}
+
+Database::Options Registry::OptionsFor(const std::string& name, const U256& identity,
+                                       const std::optional<U256>& owner) const {
+  Database::Options opts{name, identity, owner.value_or(U256{}), &clock_};
+  opts.dir = root_ / name;
+  if (durability_) {
+    opts.durability = *durability_;
+    opts.durability->dir = root_ / name;
+  }
+  return opts;
+}
 
 Registry::~Registry() {
   // Databases stop their workers as they are destroyed.
@@ -96,7 +113,7 @@ Status Registry::WriteMeta(const Meta& meta) const {
   return WriteFileAtomically(root_ / meta.name / "meta.json", AsBytes(text));
 }
 
-Result<Registry::Meta> Registry::ReadMeta(const fs::path& dir) const {
+Result<Registry::Meta> Registry::ReadMeta(const fs::path& dir, bool check_folder) const {
   const fs::path path = dir / "meta.json";
   std::ifstream in(path);
   if (!in) return IoError("cannot read " + path.string());
@@ -113,7 +130,8 @@ Result<Registry::Meta> Registry::ReadMeta(const fs::path& dir) const {
     STDB_ASSIGN_OR_RETURN(meta.owner, U256FromHex(j["owner"].get<std::string>()));
   }
   meta.module_file = j["module"].get<std::string>();
-  if (meta.module_file.find('/') != std::string::npos || meta.name != dir.filename().string()) {
+  if (meta.module_file.find('/') != std::string::npos ||
+      (check_folder && meta.name != dir.filename().string())) {
     return DecodeError(path.string() + " names a module file or database outside its folder");
   }
   return meta;
@@ -124,7 +142,8 @@ std::vector<Status> Registry::LoadAll() {
   std::error_code ec;
   if (!fs::exists(root_, ec)) return problems;
   for (const auto& entry : fs::directory_iterator(root_, ec)) {
-    if (!entry.is_directory()) continue;
+    // Hidden folders are not databases (a restore stages its copy in one).
+    if (!entry.is_directory() || entry.path().filename().string().starts_with(".")) continue;
     auto meta = ReadMeta(entry.path());
     if (!meta.ok()) {
       problems.push_back(meta.status());
@@ -136,9 +155,8 @@ std::vector<Status> Registry::LoadAll() {
                                 "database '" + meta->name + "': " + host.status().message()));
       continue;
     }
-    Database::Options opts{meta->name, meta->identity, meta->owner.value_or(U256{}), &clock_};
-    opts.dir = entry.path();
-    auto db = Database::Create(std::move(opts), std::move(host).value());
+    auto db = Database::Create(OptionsFor(meta->name, meta->identity, meta->owner),
+                               std::move(host).value());
     if (!db.ok()) {
       problems.push_back(
           Status(db.status().code(), "database '" + meta->name + "': " + db.status().message()));
@@ -150,6 +168,62 @@ std::vector<Status> Registry::LoadAll() {
     LogInfo("registry", "loaded database '" + meta->name + "'");
   }
   return problems;
+}
+
+Result<BackupSet> Registry::Backup(std::string_view name) {
+  std::shared_ptr<Database> db;
+  std::optional<Meta> meta;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = databases_.find(name); it != databases_.end()) db = it->second;
+    if (auto it = metas_.find(name); it != metas_.end()) meta = it->second;
+  }
+  if (!db || !meta) return NotFound("no database named '" + std::string(name) + "'");
+  STDB_ASSIGN_OR_RETURN(BackupSet set, db->Backup());
+  STDB_RETURN_IF_ERROR(set.Add(root_ / meta->name / "meta.json", "meta.json"));
+  STDB_RETURN_IF_ERROR(set.Add(root_ / meta->name / meta->module_file, meta->module_file));
+  return set;
+}
+
+Result<std::string> Registry::Restore(const fs::path& from) {
+  auto meta = ReadMeta(from, /*check_folder=*/false);
+  if (!meta.ok()) {
+    return Status(meta.status().code(),
+                  "--restore: " + from.string() + " is not a database backup: " + meta.status().message());
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(from / meta->module_file, ec)) {
+    return InvalidArgument("--restore: the backup lacks its module file " +
+                           (from / meta->module_file).string());
+  }
+  // Check the data before copying anything: a damaged backup is refused, naming the file.
+  DurabilityOptions check;
+  check.dir = from;
+  auto recovered = Recover(meta->name, check);
+  if (!recovered.ok()) return Status(recovered.status().code(), "--restore: " + recovered.status().message());
+  if (recovered->fresh) return InvalidArgument("--restore: " + from.string() + " holds no data");
+  const fs::path target = root_ / meta->name;
+  if (fs::exists(target, ec)) {
+    return Status(ErrorCode::kAlreadyExists,
+                  "--restore: database '" + meta->name + "' already exists in " + root_.string() +
+                      "; delete it first or restore into another --db-path");
+  }
+  const fs::path staging = root_ / (".restore-" + meta->name);
+  fs::remove_all(staging, ec);
+  fs::create_directories(root_, ec);
+  fs::copy(from, staging, fs::copy_options::recursive, ec);
+  if (ec) {
+    fs::remove_all(staging, ec);
+    return IoError("--restore: cannot copy " + from.string() + " to " + staging.string() + ": " +
+                   ec.message());
+  }
+  ::sync();  // the copy is durable before it becomes the database
+  fs::rename(staging, target, ec);
+  if (ec) return IoError("--restore: cannot rename " + staging.string() + ": " + ec.message());
+  LogInfo("registry", "restored database '" + meta->name + "' from " + from.string() + " (" +
+                          std::to_string(recovered->store.table_count()) + " tables, next offset " +
+                          std::to_string(recovered->end.next_offset) + ")");
+  return meta->name;
 }
 
 Result<fs::path> Registry::WriteModuleFile(const std::string& name, ByteView bytes) const {
@@ -241,9 +315,7 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
     return PublishResult{false, meta->identity};
   }
   Meta fresh{name, derive_identity_(name), publisher ? publisher : owner, file.filename().string()};
-  Database::Options opts{name, fresh.identity, fresh.owner.value_or(U256{}), &clock_};
-  opts.dir = root_ / name;
-  auto db = Database::Create(std::move(opts), std::move(host).value());
+  auto db = Database::Create(OptionsFor(name, fresh.identity, fresh.owner), std::move(host).value());
   if (!db.ok()) {
     std::error_code ec;
     if (stranded) {

@@ -4,6 +4,7 @@
 //   <root>/<name>/meta.json        {"name", "identity", "owner" (hex or null), "module"}
 //   <root>/<name>/<module file>    the published module (*.so), one per version
 //   <root>/<name>/module.log[.1]   the module log (db/module_log.h)
+//   <root>/<name>/log/, snapshots/ the commit log and snapshots (db/durability.h)
 //
 // Thread safety: all methods may be called from any thread. Publish blocks (it writes
 // files, loads the module and may run init); call it off the network IO threads.
@@ -32,8 +33,11 @@ inline constexpr size_t kModuleBytesMax = 256 << 20;
 class Registry {
  public:
   // `derive_identity` maps a database name to its identity (src/auth decides how).
+  // `durability` applies to every database (its `dir` is set per database); nullopt
+  // keeps data in memory only.
   Registry(std::filesystem::path root, const Clock& clock,
-           std::function<U256(std::string_view name)> derive_identity);
+           std::function<U256(std::string_view name)> derive_identity,
+           std::optional<DurabilityOptions> durability = DurabilityOptions{});
   ~Registry();
 
   // Stops every database's worker (Database::Stop) for shutdown: call it after the
@@ -67,6 +71,15 @@ class Registry {
   Result<PublishResult> PublishFile(const std::string& name, const std::filesystem::path& file,
                                     bool clear);
 
+  // A backup of database `name`: its durable state (Database::Backup) plus meta.json and
+  // the module file. kNotFound if there is no such database.
+  Result<BackupSet> Backup(std::string_view name);
+  // Copies a backup folder (as `spacetime backup` writes it) into the data directory as
+  // the database its meta.json names, after checking it by recovering it in memory (a
+  // damaged backup is refused naming the file). Call before LoadAll. kAlreadyExists if
+  // that database exists. Returns the database name.
+  Result<std::string> Restore(const std::filesystem::path& from);
+
   // Checks a database name: 1-64 characters of [a-z0-9_-], starting with a letter or digit.
   static Status ValidateName(std::string_view name);
 
@@ -78,14 +91,18 @@ class Registry {
     std::string module_file;
   };
   Status WriteMeta(const Meta& meta) const;
-  Result<Meta> ReadMeta(const std::filesystem::path& dir) const;
+  // `check_folder`: the folder must be named after the database (not so for a backup).
+  Result<Meta> ReadMeta(const std::filesystem::path& dir, bool check_folder = true) const;
   Result<std::filesystem::path> WriteModuleFile(const std::string& name, ByteView bytes) const;
+  Database::Options OptionsFor(const std::string& name, const U256& identity,
+                               const std::optional<U256>& owner) const;
   Result<PublishResult> PublishLocked(const std::string& name, ByteView module_bytes,
                                       std::optional<U256> publisher, bool clear);
 
   const std::filesystem::path root_;
   const Clock& clock_;
   std::function<U256(std::string_view)> derive_identity_;
+  const std::optional<DurabilityOptions> durability_;
   std::mutex publish_mu_;  // serialises publishes (file writes, loads, swaps)
   mutable std::mutex mu_;  // guards databases_ and metas_
   std::map<std::string, std::shared_ptr<Database>, std::less<>> databases_;

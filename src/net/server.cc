@@ -25,6 +25,7 @@
 #include "db/registry.h"
 #include "module/schema.h"
 #include "net/async.h"
+#include "net/backup_stream.h"
 #include "net/http_util.h"
 #include "net/ws_session.h"
 #include "sats/bsatn.h"
@@ -100,6 +101,13 @@ struct Server::Impl {
   asio::awaitable<bool> Logs(beast::tcp_stream& stream, const Request& req, const Target& t);
   asio::awaitable<void> FollowLogs(beast::tcp_stream& stream, const Request& req,
                                    std::shared_ptr<db::Database> db, size_t backlog_max);
+  // GET /v1/database/:name/backup streams its own response. Returns false (the stream
+  // is not reused).
+  asio::awaitable<bool> Backup(beast::tcp_stream& stream, const Request& req, const Target& t);
+  // The error response unless the request's caller owns database `name`; `what` says
+  // what they asked for ("read its logs").
+  std::optional<Response> RequireOwner(const Request& req, const Target& t,
+                                       const std::string& name, const std::string& what);
 
   // Authentication: the verified claims of the request's token, or a freshly minted
   // identity when it has none and `mint` is true.
@@ -159,11 +167,12 @@ std::string_view Header(const Request& req, http::field f) {
   return it == req.end() ? std::string_view() : std::string_view(it->value());
 }
 
-// GET /v1/database/:name/logs, which Server::Impl::Logs answers on the stream itself.
-bool IsLogsRequest(const Request& req, const Target& t) {
+// GET /v1/database/:name/<what> (logs, backup), which Server::Impl answers on the
+// stream itself.
+bool IsStreamRequest(const Request& req, const Target& t, std::string_view what) {
   const auto& s = t.segments;
   return req.method() == http::verb::get && s.size() == 4 && s[0] == "v1" && s[1] == "database" &&
-         s[3] == "logs";
+         s[3] == what;
 }
 
 void AddIdentityHeaders(Response& res, const Authed& a) {
@@ -386,16 +395,9 @@ asio::awaitable<bool> Server::Impl::Logs(beast::tcp_stream& stream, const Reques
     co_return co_await WriteResponse(
         stream, Text(req, http::status::not_found, "no database named '" + name + "'"));
   }
-  auto authed = Authenticate(req, t, /*mint=*/false);
-  if (!authed.ok()) co_return co_await WriteResponse(stream, ErrorResponse(req, authed.status()));
   // Module logs may hold anything a reducer printed: only the owner reads them.
-  const std::optional<U256> owner = registry.Owner(name);
-  if (!owner || *owner != authed->claims.identity) {
-    std::string why = owner ? "only the owner of database '" + name + "' may read its logs"
-                            : "database '" + name +
-                                  "' has no owner yet; publish to it to claim it, then read "
-                                  "its logs";
-    co_return co_await WriteResponse(stream, Text(req, http::status::forbidden, std::move(why)));
+  if (auto refused = RequireOwner(req, t, name, "read its logs")) {
+    co_return co_await WriteResponse(stream, std::move(*refused));
   }
   auto query = ParseLogsQuery(t);
   if (!query.ok()) co_return co_await WriteResponse(stream, ErrorResponse(req, query.status()));
@@ -406,6 +408,35 @@ asio::awaitable<bool> Server::Impl::Logs(beast::tcp_stream& stream, const Reques
                              "application/x-ndjson"));
   }
   co_await FollowLogs(stream, req, std::move(db), num_lines);
+  co_return false;
+}
+
+std::optional<Response> Server::Impl::RequireOwner(const Request& req, const Target& t,
+                                                  const std::string& name,
+                                                  const std::string& what) {
+  auto authed = Authenticate(req, t, /*mint=*/false);
+  if (!authed.ok()) return ErrorResponse(req, authed.status());
+  const std::optional<U256> owner = registry.Owner(name);
+  if (owner && *owner == authed->claims.identity) return std::nullopt;
+  std::string why = owner ? "only the owner of database '" + name + "' may " + what
+                          : "database '" + name + "' has no owner yet; publish to it to claim it, then " +
+                                what;
+  return Text(req, http::status::forbidden, std::move(why));
+}
+
+asio::awaitable<bool> Server::Impl::Backup(beast::tcp_stream& stream, const Request& req,
+                                           const Target& t) {
+  const std::string& name = t.segments[2];
+  if (!registry.Find(name)) {
+    co_return co_await WriteResponse(
+        stream, Text(req, http::status::not_found, "no database named '" + name + "'"));
+  }
+  if (auto refused = RequireOwner(req, t, name, "back it up")) {
+    co_return co_await WriteResponse(stream, std::move(*refused));
+  }
+  auto set = registry.Backup(name);
+  if (!set.ok()) co_return co_await WriteResponse(stream, ErrorResponse(req, set.status()));
+  co_await StreamBackup(stream, req.version(), std::move(set).value());
   co_return false;
 }
 
@@ -563,9 +594,12 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
     }
     compression = *c;
   }
-  if (auto it = t.query.find("confirmed");
-      it != t.query.end() && it->second != "true" && it->second != "false") {
-    co_return co_await reject(http::status::bad_request, "confirmed must be true or false");
+  bool confirmed = true;
+  if (auto it = t.query.find("confirmed"); it != t.query.end()) {
+    if (it->second != "true" && it->second != "false") {
+      co_return co_await reject(http::status::bad_request, "confirmed must be true or false");
+    }
+    confirmed = it->second == "true";
   }
   auto authed = Authenticate(req, t, /*mint=*/true);
   if (!authed.ok())
@@ -597,6 +631,7 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   params.token = std::move(token);
   params.compression = compression;
   params.v3 = *protocol == kProtocolV3;
+  params.confirmed = confirmed;
   auto session = std::make_shared<WsSession>(std::move(ws), std::move(params));
   co_await session->Run();
 }
@@ -633,10 +668,14 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
       co_await Upgrade(std::move(stream), std::move(req), std::move(*target));
       co_return;
     }
-    if (target && IsLogsRequest(req, *target)) {
+    if (target && IsStreamRequest(req, *target, "logs")) {
       const bool keep_alive = co_await Logs(stream, req, *target);
       if (!keep_alive) break;
       continue;
+    }
+    if (target && IsStreamRequest(req, *target, "backup")) {
+      co_await Backup(stream, req, *target);
+      break;
     }
     // (No co_await inside a conditional expression: g++ 12 miscompiles temporaries there.)
     Response res;

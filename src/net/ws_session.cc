@@ -96,7 +96,8 @@ void WsSession::HandleFrame(ByteView frame) {
 
 asio::awaitable<void> WsSession::Run() {
   auto self = shared_from_this();
-  Status s = params_.database->Connect(params_.client_id, params_.caller, params_.token, self);
+  Status s = params_.database->Connect(params_.client_id, params_.caller, params_.token, self,
+                                       params_.confirmed);
   if (!s.ok()) CloseOnStrand(websocket::close_code::try_again_later, s.message());
   asio::co_spawn(ws_.get_executor(), WriteLoop(), asio::detached);
 

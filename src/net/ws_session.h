@@ -49,6 +49,8 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
     std::string token;        // sent back in InitialConnection
     Compression compression = Compression::kNone;
     bool v3 = true;           // v3 framing (several messages per frame) or v2
+    // false (?confirmed=false): results leave before their transaction is durable.
+    bool confirmed = true;
   };
 
   WsSession(Stream stream, Params params);

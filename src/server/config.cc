@@ -11,9 +11,10 @@ namespace stdb::server {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& SettingKeys() {
-  static const std::vector<std::string> kKeys = {"module",    "bind-address", "db-path",
-                                                 "database",  "node-name",    "io-threads",
-                                                 "log-level"};
+  static const std::vector<std::string> kKeys = {
+      "module",    "bind-address", "db-path",           "database",
+      "node-name", "io-threads",   "log-level",         "in-memory",
+      "snapshot-every-tx", "snapshot-every-bytes", "log-segment-bytes"};
   return kKeys;
 }
 
@@ -22,7 +23,10 @@ Settings FromEnvironment(const std::function<const char*(const char*)>& getenv) 
       {"SPDB_MODULE_PATH", "module"},     {"SPDB_BIND_ADDRESS", "bind-address"},
       {"SPDB_DB_PATH", "db-path"},        {"SPDB_DATABASE", "database"},
       {"SPDB_NODE_NAME", "node-name"},    {"SPDB_IO_THREADS", "io-threads"},
-      {"SPDB_LOG_LEVEL", "log-level"}};
+      {"SPDB_LOG_LEVEL", "log-level"},     {"SPDB_IN_MEMORY", "in-memory"},
+      {"SPDB_SNAPSHOT_EVERY_TX", "snapshot-every-tx"},
+      {"SPDB_SNAPSHOT_EVERY_BYTES", "snapshot-every-bytes"},
+      {"SPDB_LOG_SEGMENT_BYTES", "log-segment-bytes"}};
   Settings out;
   for (const auto& [var, key] : kVars) {
     if (const char* v = getenv(var); v != nullptr && *v != '\0') out[key] = Setting{v, var};
@@ -50,6 +54,8 @@ Result<Settings> FromToml(std::string_view text, const std::string& file_name) {
       value = *s;
     } else if (auto i = node.value<int64_t>(); i && node.is_integer()) {
       value = std::to_string(*i);
+    } else if (auto b = node.value<bool>(); b && node.is_boolean()) {
+      value = *b ? "true" : "false";
     } else {
       return InvalidArgument(file_name + ": setting '" + key + "' must be a string or an integer");
     }
@@ -94,6 +100,18 @@ namespace {
 
 Status Named(const Setting& s, const std::string& problem) {
   return InvalidArgument(s.source + ": " + problem);
+}
+
+// A whole number in [min, max].
+Result<uint64_t> ParseCount(const Setting& s, uint64_t min, uint64_t max) {
+  uint64_t n = 0;
+  const auto& v = s.value;
+  auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (err != std::errc() || end != v.data() + v.size() || n < min || n > max) {
+    return Named(s, "'" + v + "' is not a whole number between " + std::to_string(min) + " and " +
+                        std::to_string(max));
+  }
+  return n;
 }
 
 Status CheckWritableDir(const Setting& s, const fs::path& dir) {
@@ -162,6 +180,20 @@ Result<Config> Resolve(const Settings& settings) {
       return Named(it->second, "'" + v + "' is not a log level (error, warn, info, debug, trace)");
     }
     c.log_level = v;
+  }
+  if (auto it = settings.find("in-memory"); it != settings.end()) {
+    const auto& v = it->second.value;
+    if (v != "true" && v != "false") return Named(it->second, "'" + v + "' is not true or false");
+    c.in_memory = v == "true";
+  }
+  if (auto it = settings.find("snapshot-every-tx"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.snapshot_every_tx, ParseCount(it->second, 1, UINT64_MAX));
+  }
+  if (auto it = settings.find("snapshot-every-bytes"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.snapshot_every_bytes, ParseCount(it->second, 1, UINT64_MAX));
+  }
+  if (auto it = settings.find("log-segment-bytes"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.log_segment_bytes, ParseCount(it->second, 4096, 1ull << 40));
   }
   return c;
 }

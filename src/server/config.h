@@ -23,6 +23,11 @@ struct Config {
   std::string node_name;
   int io_threads = 2;
   std::string log_level = "info";
+  // Durability (docs/configuration.md): in_memory keeps no commit log or snapshots.
+  bool in_memory = false;
+  uint64_t snapshot_every_tx = 1'000'000;
+  uint64_t snapshot_every_bytes = 256ull << 20;
+  uint64_t log_segment_bytes = 64ull << 20;
 };
 
 // One setting's raw text and where it came from ("--bind-address", "SPDB_BIND_ADDRESS",
@@ -33,7 +38,7 @@ struct Setting {
 };
 
 // Raw settings by key: module, bind-address, db-path, database, node-name, io-threads,
-// log-level.
+// log-level, in-memory, snapshot-every-tx, snapshot-every-bytes, log-segment-bytes.
 using Settings = std::map<std::string, Setting>;
 
 // The keys above, as accepted in Spacetime.toml.

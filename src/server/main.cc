@@ -2,6 +2,8 @@
 //
 //   spacetimedb [start] [--module <file>] [--database <name>] [--bind-address <ip:port>]
 //               [--db-path <dir>] [--node-name <name>] [--config <Spacetime.toml>]
+//               [--in-memory] [--snapshot-every-tx N] [--snapshot-every-bytes N]
+//               [--log-segment-bytes N] [--restore <backup dir>]
 //
 // Settings come from flags, then SPDB_* environment variables, then Spacetime.toml
 // (docs/configuration.md). A bad setting stops start-up with one line naming it.
@@ -40,7 +42,8 @@ LogSeverity SeverityOf(const std::string& level) {
 }
 
 // Settings from the command line, each tagged with the flag that set it.
-Settings ParseFlags(int argc, char** argv, std::optional<std::string>& config_file) {
+Settings ParseFlags(int argc, char** argv, std::optional<std::string>& config_file,
+                    std::optional<std::string>& restore_dir) {
   CLI::App app{"stdb server: hosts real-time databases", "spacetimedb"};
   std::map<std::string, std::string> values;
   auto flag = [&](const std::string& names, const std::string& key, const std::string& help) {
@@ -53,15 +56,26 @@ Settings ParseFlags(int argc, char** argv, std::optional<std::string>& config_fi
   flag("--node-name", "node-name", "this node's name in logs (default: the host name)");
   flag("--io-threads", "io-threads", "network threads (default 2)");
   flag("--log-level", "log-level", "error, warn, info (default), debug or trace");
+  flag("--snapshot-every-tx", "snapshot-every-tx", "take a snapshot every N transactions (default 1000000)");
+  flag("--snapshot-every-bytes", "snapshot-every-bytes", "or every N bytes of commit log (default 268435456)");
+  flag("--log-segment-bytes", "log-segment-bytes", "commit log segment size (default 67108864)");
+  bool in_memory = false;
+  app.add_flag("--in-memory", in_memory, "keep data in memory only: no commit log, nothing survives a restart");
   std::string config;
   app.add_option("--config,-c", config, "configuration file (default ./Spacetime.toml if present)");
+  std::string restore;
+  app.add_option("--restore", restore,
+                 "copy a backup folder (written by `spacetime backup`) into the data directory "
+                 "as its database, then start");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e));
   }
   if (!config.empty()) config_file = config;
+  if (!restore.empty()) restore_dir = restore;
   Settings out;
+  if (in_memory) out["in-memory"] = Setting{"true", "--in-memory"};
   for (const auto& [key, value] : values) {
     if (value.empty()) continue;
     std::string source = "--" + key;
@@ -106,7 +120,8 @@ int Run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::optional<std::string> config_file;
-  Settings flags = ParseFlags(static_cast<int>(args.size()), args.data(), config_file);
+  std::optional<std::string> restore_dir;
+  Settings flags = ParseFlags(static_cast<int>(args.size()), args.data(), config_file, restore_dir);
   Settings settings = Merge(Merge(LoadTomlFile(config_file), FromEnvironment(&std::getenv)), flags);
   auto config = Resolve(settings);
   if (!config.ok()) Fail(config.status().message());
@@ -115,10 +130,30 @@ int Run(int argc, char** argv) {
 
   auto tokens = auth::TokenAuthority::OpenOrCreate(config->db_path, SystemClock::Get());
   if (!tokens.ok()) Fail(tokens.status().message());
-  db::Registry registry(config->db_path / "databases", SystemClock::Get(), [](std::string_view name) {
-    return auth::DeriveIdentity("stdb:database", name);
-  });
-  for (const Status& problem : registry.LoadAll()) LogError(scope, problem.message());
+  std::optional<db::DurabilityOptions> durability;
+  if (!config->in_memory) {
+    durability = db::DurabilityOptions{.snapshot_every_tx = config->snapshot_every_tx,
+                                       .snapshot_every_bytes = config->snapshot_every_bytes,
+                                       .segment_bytes = config->log_segment_bytes};
+  } else {
+    LogWarn(scope, "--in-memory: no commit log; every database starts empty after a restart");
+  }
+  db::Registry registry(
+      config->db_path / "databases", SystemClock::Get(),
+      [](std::string_view name) { return auth::DeriveIdentity("stdb:database", name); }, durability);
+  if (restore_dir) {
+    if (config->in_memory) Fail("--restore needs durable storage; drop --in-memory");
+    auto restored = registry.Restore(*restore_dir);
+    if (!restored.ok()) Fail(restored.status().message());
+  }
+  for (const Status& problem : registry.LoadAll()) {
+    // Damaged stored data stops start-up: serving without it would look like lost data.
+    if (problem.code() == ErrorCode::kDecode) {
+      registry.StopAll();
+      Fail(problem.message());
+    }
+    LogError(scope, problem.message());
+  }
   if (config->module_path) {
     if (Status s = db::Registry::ValidateName(config->database); !s.ok()) {
       Fail("--database: " + s.message());

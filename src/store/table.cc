@@ -122,6 +122,17 @@ uint64_t Table::NextSequenceValue(uint16_t column) const {
   return 0;
 }
 
+Status Table::SetNextSequenceValue(uint16_t column, uint64_t next) {
+  for (size_t i = 0; i < schema_.sequences.size(); ++i) {
+    if (schema_.sequences[i] == column) {
+      sequence_next_[i] = next;
+      return Status::Ok();
+    }
+  }
+  return InvalidArgument("table '" + schema_.name + "' has no sequence on column " +
+                         std::to_string(column));
+}
+
 void Table::ContinueSequencesAfter(const Table& previous) {
   // Sequence values are u64 with 0 meaning "exhausted" (past 2^64 - 1): later of two.
   auto later = [](uint64_t a, uint64_t b) { return a == 0 || b == 0 ? 0 : std::max(a, b); };

@@ -89,6 +89,9 @@ class Table {
   // ---- Sequences: the next value each auto-increment column will get.
   // REQUIRES: column is in schema().sequences.
   uint64_t NextSequenceValue(uint16_t column) const;
+  // Sets the next value of the sequence of `column` (recovery restores the position the
+  // log or a snapshot recorded; 0 = exhausted). kInvalidArgument if `column` has none.
+  Status SetNextSequenceValue(uint16_t column, uint64_t next);
   // Moves every sequence past the largest value in its column and, for columns that are
   // sequences in `previous` too, past the value `previous` reached (a module update
   // copies rows into a new table; values are never reused).
