@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "base/log.h"
@@ -480,6 +481,14 @@ void Durability::Close() {
   closed_ = true;
   Status s = log_->Close();
   if (!s.ok()) LogError(scope_, "commit log closed after a failure: " + s.message());
+  const log::CommitLog::Stats st = log_->stats();
+  if (st.records > 0) {
+    char per[32];
+    std::snprintf(per, sizeof per, "%.1f", st.syncs ? double(st.records) / double(st.syncs) : 0.0);
+    LogInfo(scope_, "commit log closed: " + std::to_string(st.records) + " records in " +
+                        std::to_string(st.syncs) + " fsyncs (" + per + " records per fsync), " +
+                        std::to_string(st.bytes) + " bytes written");
+  }
   {
     std::lock_guard lock(snap_mu_);
     snap_stop_ = true;
