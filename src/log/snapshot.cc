@@ -53,11 +53,17 @@ struct Header {
   uint32_t header_crc = 0;
 };
 
+// Little-endian fixed-width fields at a header position (this code base targets
+// little-endian hosts, as ByteWriter does).
 template <typename T>
 T Load(const uint8_t* p) {
   T v;
   std::memcpy(&v, p, sizeof v);
   return v;
+}
+template <typename T>
+void Store(uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
 }
 
 // The byte of `rows` where its framing goes wrong (as ForEachSnapshotRow reports it), or
@@ -352,17 +358,15 @@ Result<Bytes> EncodeFile(const SnapshotData& data) {
   file.resize(out.pos);
 
   const ByteView body = ByteView(file).subspan(kSnapshotHeaderBytes);
-  Bytes header;
-  ByteWriter w(header);
-  w.Raw(kMagic, kMagicBytes);
-  w.U64(data.epoch);
-  w.U64(data.offset);
-  w.U64(raw_bytes);
-  w.U64(body.size());
-  w.U32(Crc32c(body));
-  w.U32(Crc32c(header));
-  STDB_ASSERT(header.size() == kSnapshotHeaderBytes);
-  std::memcpy(file.data(), header.data(), header.size());
+  uint8_t* header = file.data();
+  std::memcpy(header, kMagic, kMagicBytes);
+  Store(header + kEpochAt, data.epoch);
+  Store(header + kOffsetAt, data.offset);
+  Store(header + kRawBytesAt, raw_bytes);
+  Store(header + kCompressedBytesAt, static_cast<uint64_t>(body.size()));
+  Store(header + kBodyCrcAt, Crc32c(body));
+  Store(header + kHeaderCrcAt, Crc32c(ByteView(header, kHeaderCrcAt)));
+  STDB_ASSERT(ParseHeader(file).raw_bytes == raw_bytes);
   return file;
 }
 
