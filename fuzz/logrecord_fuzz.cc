@@ -4,7 +4,8 @@
 //
 // Input: the bytes are first decoded as one record payload; a payload that decodes must
 // re-encode to the same bytes and decode again to an equal record. Then they become the
-// body of a segment file (after a valid header for offset 0) and ReadLog reads it:
+// body of a segment file (after a valid header for offset 0), alone in a log folder of
+// an in-memory FileSystem, and ReadLog reads it:
 //   byte 0, bit 0   0: the rest of the input is the body as it is
 //                   1: the rest is chunks (u16 length, then that many bytes), each
 //                      framed with correct CRCs, so payloads reach the decoder; a last
@@ -13,17 +14,14 @@
 // Checks: ReadLog never crashes; if it succeeds, it delivered consecutive offsets from
 // from_offset, its valid bytes lie within the file, and the file cut to those bytes
 // reads back the same records with nothing left to repair.
-#include <stdlib.h>
-
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <map>
 
 #include "base/bytes.h"
 #include "fuzz_check.h"
 #include "log/crc32c.h"
-#include "log/faulty_fs.h"
+#include "log/file.h"
 #include "log/record.h"
 #include "log/segment.h"
 
@@ -47,15 +45,37 @@ void CheckPayload(ByteView in) {
   FUZZ_CHECK(twice.ok() && *twice == *rec);
 }
 
-// The folder the segment file is written to: one per process, reused by every input.
-const fs::path& Dir() {
-  static const fs::path dir = [] {
-    std::string tmpl = (fs::temp_directory_path() / "stdb-logrecord-fuzz-").string() + "XXXXXX";
-    FUZZ_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    return fs::path(tmpl);
-  }();
-  return dir;
-}
+// The segment is read from memory: ReadLog only lists the folder and reads files, and
+// going through the kernel for every input would make the target a hundred times slower.
+class MemoryFileSystem final : public log::FileSystem {
+ public:
+  void Put(const std::string& name, Bytes data) { files_[name] = std::move(data); }
+  void Truncate(const std::string& name, uint64_t size) { files_.at(name).resize(size); }
+
+  Result<std::unique_ptr<log::WritableFile>> OpenAppend(const fs::path&, uint64_t) override {
+    return Unsupported("read-only");
+  }
+  Result<Bytes> ReadFile(const fs::path& path) override {
+    auto it = files_.find(path.filename().string());
+    if (path.parent_path() != kDir || it == files_.end()) return NotFound(path.string());
+    return it->second;
+  }
+  Result<std::vector<std::string>> List(const fs::path& dir) override {
+    std::vector<std::string> names;
+    if (dir != kDir) return names;
+    for (const auto& [name, data] : files_) names.push_back(name);
+    return names;
+  }
+  Status CreateDirectories(const fs::path&) override { return Unsupported("read-only"); }
+  Status Rename(const fs::path&, const fs::path&) override { return Unsupported("read-only"); }
+  Status Remove(const fs::path&) override { return Unsupported("read-only"); }
+  Status SyncDirectory(const fs::path&) override { return Unsupported("read-only"); }
+
+  static inline const fs::path kDir = "/log";
+
+ private:
+  std::map<std::string, Bytes> files_;  // sorted, as List requires
+};
 
 Bytes SegmentBody(ByteView in, bool framed) {
   if (!framed) return Bytes(in.begin(), in.end());
@@ -84,9 +104,9 @@ struct ReadResult {
   std::vector<uint64_t> offsets;
 };
 
-ReadResult Read(uint64_t from_offset) {
+ReadResult Read(MemoryFileSystem& mfs, uint64_t from_offset) {
   ReadResult out;
-  auto end = log::ReadLog(log::FileSystem::Posix(), Dir(), from_offset, [&](TxRecord&& r) {
+  auto end = log::ReadLog(mfs, MemoryFileSystem::kDir, from_offset, [&](TxRecord&& r) {
     out.offsets.push_back(r.offset);
     return Status::Ok();
   });
@@ -106,13 +126,12 @@ void CheckSegment(ByteView in) {
   log::AppendSegmentHeader(0, file);
   const Bytes body = SegmentBody(in.subspan(1), framed);
   file.insert(file.end(), body.begin(), body.end());
-  const fs::path path = Dir() / log::SegmentFileName(0);
-  {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
-    FUZZ_CHECK(f.good());
-  }
-  const ReadResult first = Read(from_offset);
+  const std::string name = log::SegmentFileName(0);
+  const fs::path path = MemoryFileSystem::kDir / name;
+  const size_t file_bytes = file.size();
+  MemoryFileSystem mfs;
+  mfs.Put(name, std::move(file));
+  const ReadResult first = Read(mfs, from_offset);
   if (!first.status.ok()) {
     FUZZ_CHECK(first.status.code() == ErrorCode::kDecode);
     FUZZ_CHECK(first.status.message().find(path.string()) != std::string::npos);
@@ -129,11 +148,11 @@ void CheckSegment(ByteView in) {
   }
   FUZZ_CHECK(end.last_segment == path);
   FUZZ_CHECK(end.last_segment_valid_bytes >= log::kSegmentHeaderBytes);
-  FUZZ_CHECK(end.last_segment_valid_bytes <= file.size());
-  FUZZ_CHECK(end.notices.empty() == (end.last_segment_valid_bytes == file.size()));
+  FUZZ_CHECK(end.last_segment_valid_bytes <= file_bytes);
+  FUZZ_CHECK(end.notices.empty() == (end.last_segment_valid_bytes == file_bytes));
   FUZZ_CHECK(end.next_offset == from_offset + first.offsets.size());
-  FUZZ_CHECK(log::TruncateFile(path, end.last_segment_valid_bytes).ok());
-  const ReadResult again = Read(from_offset);
+  mfs.Truncate(name, end.last_segment_valid_bytes);
+  const ReadResult again = Read(mfs, from_offset);
   FUZZ_CHECK(again.status.ok());
   FUZZ_CHECK(again.offsets == first.offsets);
   FUZZ_CHECK(again.end.notices.empty());

@@ -68,8 +68,8 @@ struct CommitLog::Impl {
 
   // ---- writer thread only (and Open / Close, before and after it runs)
   std::unique_ptr<WritableFile> file;
-  uint64_t file_first = 0;  // first offset of the active segment
-  Bytes buffer;             // the frames of the group being written
+  uint64_t file_first = 0;   // first offset of the active segment
+  Bytes buffer;              // the frames of the group being written
   uint64_t buffer_last = 0;  // offset of the last record in buffer
   size_t buffer_records = 0;
   std::thread writer;

@@ -16,11 +16,11 @@ namespace {
 //   u64 offset, u64 epoch, u8 kind, i64 timestamp_micros, 32 bytes caller identity
 //   (four u64 limbs, least significant first), 16 bytes caller connection id.
 constexpr size_t kFixedBytes = 8 + 8 + 1 + 8 + 32 + 16;
-constexpr size_t kLengthBytes = 4;                  // u32 length of a string / bytes / row
-constexpr size_t kCountBytes = 4;                   // u32 number of items
-constexpr size_t kTableMinBytes = 4 + 4 + 4;        // table id, insert and delete counts
-constexpr size_t kSequenceBytes = 4 + 2 + 8;        // table id, column, next
-constexpr size_t kRowMinBytes = kLengthBytes;       // an empty row is just its length
+constexpr size_t kLengthBytes = 4;             // u32 length of a string / bytes / row
+constexpr size_t kCountBytes = 4;              // u32 number of items
+constexpr size_t kTableMinBytes = 4 + 4 + 4;   // table id, insert and delete counts
+constexpr size_t kSequenceBytes = 4 + 2 + 8;   // table id, column, next
+constexpr size_t kRowMinBytes = kLengthBytes;  // an empty row is just its length
 constexpr uint8_t kKindMin = static_cast<uint8_t>(RecordKind::kReducer);
 constexpr uint8_t kKindMax = static_cast<uint8_t>(RecordKind::kSchema);
 
@@ -108,10 +108,10 @@ class Decoder {
                        " bytes left)");
   }
   Status TooLong(std::string_view what, const char* which, uint64_t n, size_t item_bytes) const {
-    return DecodeError("log record: " + std::string(what) + " " + which + " " +
-                       std::to_string(n) + " needs at least " + std::to_string(n * item_bytes) +
-                       " bytes but only " + std::to_string(r_.remaining()) +
-                       " are left at byte " + std::to_string(r_.position()));
+    return DecodeError("log record: " + std::string(what) + " " + which + " " + std::to_string(n) +
+                       " needs at least " + std::to_string(n * item_bytes) + " bytes but only " +
+                       std::to_string(r_.remaining()) + " are left at byte " +
+                       std::to_string(r_.position()));
   }
   static Status InTable(uint32_t table_index, const Status& s) {
     return DecodeError(s.message() + " (table delta " + std::to_string(table_index) + ")");
@@ -186,9 +186,9 @@ Status DecodeTail(Decoder& d, TxRecord& rec) {
 bool operator==(const TxRecord& a, const TxRecord& b) {
   if (a.epoch != b.epoch || a.offset != b.offset || a.kind != b.kind ||
       a.timestamp_micros != b.timestamp_micros || a.caller_identity != b.caller_identity ||
-      a.caller_connection_id != b.caller_connection_id || a.name != b.name ||
-      a.args != b.args || a.sequences != b.sequences || a.module_def != b.module_def ||
-      a.clear != b.clear || a.delta.tables.size() != b.delta.tables.size()) {
+      a.caller_connection_id != b.caller_connection_id || a.name != b.name || a.args != b.args ||
+      a.sequences != b.sequences || a.module_def != b.module_def || a.clear != b.clear ||
+      a.delta.tables.size() != b.delta.tables.size()) {
     return false;
   }
   for (size_t i = 0; i < a.delta.tables.size(); ++i) {
@@ -202,8 +202,8 @@ bool operator==(const TxRecord& a, const TxRecord& b) {
 }
 
 uint64_t RecordPayloadBytes(const TxRecord& record) {
-  uint64_t n = kFixedBytes + kLengthBytes + record.name.size() + kLengthBytes +
-               record.args.size() + kCountBytes;
+  uint64_t n = kFixedBytes + kLengthBytes + record.name.size() + kLengthBytes + record.args.size() +
+               kCountBytes;
   for (const store::TableDelta& t : record.delta.tables) {
     n += 4 + RowsBytes(t.inserts) + RowsBytes(t.deletes);
   }

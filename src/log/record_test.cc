@@ -23,7 +23,10 @@ Bytes Payload(const TxRecord& r) {
   return out;
 }
 
-Bytes SmallBytes() { return *rc::gen::container<Bytes>(*rc::gen::inRange<size_t>(0, 24), rc::gen::arbitrary<uint8_t>()); }
+Bytes SmallBytes() {
+  return *rc::gen::container<Bytes>(*rc::gen::inRange<size_t>(0, 24),
+                                    rc::gen::arbitrary<uint8_t>());
+}
 
 std::vector<Bytes> SomeRows() {
   return *rc::gen::container<std::vector<Bytes>>(*rc::gen::inRange<size_t>(0, 4),

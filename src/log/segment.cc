@@ -67,9 +67,9 @@ struct Reader {
       return Corrupt(file, 16, "bad segment header CRC");
     }
     if (header_first != first) {
-      return Corrupt(file, 8, "segment header says first offset " +
-                                  std::to_string(header_first) + ", file name says " +
-                                  std::to_string(first));
+      return Corrupt(file, 8,
+                     "segment header says first offset " + std::to_string(header_first) +
+                         ", file name says " + std::to_string(first));
     }
     return true;
   }
@@ -134,9 +134,9 @@ struct Reader {
     auto rec = DecodeRecordPayload(payload);
     if (!rec.ok()) return Corrupt(file, pos, rec.status().message());
     if (rec->offset != expected) {
-      return Corrupt(file, pos, "record offset " + std::to_string(rec->offset) +
-                                    " out of sequence (expected " + std::to_string(expected) +
-                                    ")");
+      return Corrupt(file, pos,
+                     "record offset " + std::to_string(rec->offset) +
+                         " out of sequence (expected " + std::to_string(expected) + ")");
     }
     ++expected;
     if (rec->offset < from_offset) return Status::Ok();
@@ -212,10 +212,10 @@ Result<LogEnd> ReadLog(FileSystem& fs, const fs::path& dir, uint64_t from_offset
   for (size_t i = start; i < segments.size(); ++i) {
     const fs::path file = dir / segments[i].name;
     if (segments[i].first != reader.expected) {
-      return Corrupt(file, 0, "segment starts at offset " + std::to_string(segments[i].first) +
-                                  ", but the segment before it continues at offset " +
-                                  std::to_string(reader.expected) +
-                                  " (records missing or repeated)");
+      return Corrupt(file, 0,
+                     "segment starts at offset " + std::to_string(segments[i].first) +
+                         ", but the segment before it continues at offset " +
+                         std::to_string(reader.expected) + " (records missing or repeated)");
     }
     STDB_ASSIGN_OR_RETURN(const Bytes data, fs.ReadFile(file));
     STDB_RETURN_IF_ERROR(reader.Segment(file, data, segments[i].first, i + 1 == segments.size()));

@@ -43,9 +43,7 @@ uint64_t RecordStart(uint64_t first, uint64_t offset) {
   return pos;
 }
 
-fs::path Segment(const TempDir& dir, uint64_t first) {
-  return dir.path() / SegmentFileName(first);
-}
+fs::path Segment(const TempDir& dir, uint64_t first) { return dir.path() / SegmentFileName(first); }
 
 std::vector<std::string> SegmentNames(const fs::path& dir) {
   auto names = FileSystem::Posix().List(dir);
@@ -54,7 +52,8 @@ std::vector<std::string> SegmentNames(const fs::path& dir) {
 }
 
 Status ReadStatus(const fs::path& dir, uint64_t from_offset = 0) {
-  auto end = ReadLog(FileSystem::Posix(), dir, from_offset, [](TxRecord&&) { return Status::Ok(); });
+  auto end =
+      ReadLog(FileSystem::Posix(), dir, from_offset, [](TxRecord&&) { return Status::Ok(); });
   return end.status();
 }
 
