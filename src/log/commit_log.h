@@ -83,7 +83,9 @@ class CommitLog {
   // [from_offset, up_to_offset] and, for each, how many of its bytes to copy (the last
   // one is cut after record up_to_offset, the durable offset when this was called).
   // Files are opened here (as read-only descriptors) so a concurrent RemoveSegmentsBefore
-  // cannot take them away while they are copied.
+  // cannot take them away while they are copied. If no record at or after from_offset is
+  // durable yet, returns no segments and leaves up_to_offset unchanged; kNotFound if
+  // records from from_offset on were removed; kIo if a file cannot be opened.
   struct SegmentCopy {
     std::string file_name;
     int fd = -1;  // owned by the caller (close it)

@@ -20,11 +20,12 @@ class FaultyFileSystem final : public FileSystem {
   // Each underlying write(2) writes at most this many bytes (short writes, which
   // WritableFile::Append must retry). 0 = no limit.
   std::atomic<uint64_t> max_write_bytes{0};
-  // Once set, every Sync fails with kIo ("injected fsync failure").
+  // Once set, every Sync and SyncDirectory fails with kIo ("injected fsync failure").
   std::atomic<bool> fail_sync{false};
   // Once set, every Append fails with kIo after writing half its bytes.
   std::atomic<bool> fail_append{false};
-  // Counters, for tests that check group commit (syncs < appends).
+  // Counters, for tests that check group commit (syncs < appends): file Syncs
+  // attempted (not SyncDirectory), and base writes issued (pieces of short writes).
   std::atomic<uint64_t> syncs{0};
   std::atomic<uint64_t> appends{0};
 

@@ -53,12 +53,18 @@ struct TxRecord {
   // kSchema only.
   Bytes module_def;
   bool clear = false;
+
+  // Field by field (tests and the fuzz target compare decoded records).
+  friend bool operator==(const TxRecord& a, const TxRecord& b);
 };
 
 // Bounded: the largest record payload accepted when reading (a record larger than this
 // is corruption, not a transaction). Writing a larger one fails with kInvalidArgument.
 inline constexpr uint32_t kRecordBytesMax = 1u << 30;
 
+// The exact size of the record's payload, without encoding it (CommitLog uses it to
+// refuse records over kRecordBytesMax and to bound its queue).
+uint64_t RecordPayloadBytes(const TxRecord& record);
 // Appends the record's payload (everything but the frame) to `out`.
 void EncodeRecordPayload(const TxRecord& record, Bytes& out);
 // Decodes a payload. kDecode naming what is wrong for anything malformed (truncated,
@@ -69,6 +75,7 @@ Result<TxRecord> DecodeRecordPayload(ByteView payload);
 // payload, then the payload (all little-endian).
 inline constexpr size_t kFrameHeaderBytes = 12;
 // Appends a framed record (header + payload) to `out`.
+// REQUIRES: RecordPayloadBytes(record) <= kRecordBytesMax.
 void AppendFramedRecord(const TxRecord& record, Bytes& out);
 
 }  // namespace stdb::log

@@ -49,12 +49,18 @@ struct LogEnd {
 // Torn tail vs corruption (nothing acknowledged is ever dropped silently):
 //   - In the LAST segment, an incomplete frame header, a payload that runs past the end
 //     of the file, a zero-filled rest of file, or a bad payload CRC on the very last
-//     record is a torn write: reading stops there and LogEnd says where to cut.
+//     record (followed by nothing or only zeros) is a torn write: reading stops there
+//     and LogEnd says where to cut. So is a last segment shorter than its header or all
+//     zeros (a crash while it was being started): last_segment_valid_bytes is then 0
+//     and CommitLog::Open writes the segment again.
 //   - Anything else is corruption and fails with kDecode naming the file and the byte
 //     offset: a bad length CRC (unless the rest of the file is zeros), a bad payload
 //     CRC with more data after it, an undecodable payload, an offset out of sequence, a
 //     bad segment header, or a gap between segments at or after `from_offset`.
-// Segments wholly before `from_offset` are not read. A missing `dir` is an empty log.
+// Segments wholly before `from_offset` are not read. A missing `dir` is an empty log
+// (next_offset = from_offset). If the log ends before `from_offset` (a snapshot newer
+// than the log's durable end), next_offset = from_offset and last_segment is nullopt,
+// so appending resumes in a new segment there; a notice says so.
 Result<LogEnd> ReadLog(FileSystem& fs, const std::filesystem::path& dir, uint64_t from_offset,
                        const std::function<Status(TxRecord&&)>& on_record);
 
