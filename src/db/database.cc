@@ -332,7 +332,10 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
     }
     int64_t ts = 0;
     Status s = RunReducer(*id, caller, args, std::nullopt, ts, nullptr);
-    AfterDurable([done, s](const Status* failed) { done(CallOutcome{failed ? *failed : s}); });
+    // A call that failed (or was refused) says why; a success only once it is durable.
+    AfterDurable([done, s](const Status* failed) {
+      done(CallOutcome{failed != nullptr && s.ok() ? *failed : s});
+    });
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
@@ -342,7 +345,8 @@ Status Database::Sql(Caller caller, std::string text,
   const bool queued = Enqueue([this, caller, text = std::move(text), done = std::move(done)] {
     auto result = std::make_shared<Result<std::vector<SqlResult>>>(RunSql(caller, text));
     AfterDurable([done, result](const Status* failed) {
-      done(failed ? Result<std::vector<SqlResult>>(*failed) : std::move(*result));
+      done(failed != nullptr && result->ok() ? Result<std::vector<SqlResult>>(*failed)
+                                             : std::move(*result));
     });
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
@@ -354,7 +358,7 @@ Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool cle
   auto shared = std::make_shared<std::unique_ptr<module::ModuleHost>>(std::move(host));
   const bool queued = Enqueue([this, shared, clear, new_owner, done = std::move(done)] {
     Status s = SwapModule(std::move(*shared), clear, new_owner);
-    AfterDurable([done, s](const Status* failed) { done(failed ? *failed : s); });
+    AfterDurable([done, s](const Status* failed) { done(failed != nullptr && s.ok() ? *failed : s); });
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
