@@ -204,7 +204,8 @@ ServerProcess::StopResult ServerProcess::Stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return StopResult{true, "never started"};
   if (stopped_ || wait_status_) {
     stopped_ = true;
-    const bool clean = wait_status_ && WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0;
+    const bool clean =
+        killed_ || (wait_status_ && WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0);
     return StopResult{clean, wait_status_ ? DescribeWaitStatus(*wait_status_) : "unknown"};
   }
   stopped_ = true;
@@ -230,6 +231,35 @@ Status ServerProcess::Restart() {
   if (!stop.clean) {
     return Status(ErrorCode::kInternal, "the server did not stop cleanly: " + stop.description);
   }
+  return StartAgain();
+}
+
+Status ServerProcess::Kill() {
+  STDB_ASSERT_MSG(pid_ > 0, "Kill before the server was started");
+  // Running() reaps a child that has already exited, so a crash before the kill is told
+  // apart from the kill itself.
+  if (stopped_ || !Running()) {
+    stopped_ = true;
+    return Status(ErrorCode::kInternal,
+                  "the server was no longer running when it was to be killed: " +
+                      (wait_status_ ? DescribeWaitStatus(*wait_status_) : std::string("stopped")));
+  }
+  stopped_ = true;
+  killed_ = true;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  wait_status_ = status;
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+    return Status(ErrorCode::kInternal,
+                  "the server exited before SIGKILL reached it: " + DescribeWaitStatus(status));
+  }
+  return Status::Ok();
+}
+
+Status ServerProcess::StartAgain() {
+  STDB_ASSERT_MSG(!Running(), "StartAgain while the server is still running");
   std::error_code ec;
   fs::rename(temp_dir_ / "server.log",
              temp_dir_ / ("server-" + std::to_string(++restarts_) + ".log"), ec);
@@ -238,6 +268,7 @@ Status ServerProcess::Restart() {
   wait_status_.reset();
   port_ = 0;
   stopped_ = false;
+  killed_ = false;
   STDB_RETURN_IF_ERROR(Spawn());
   return WaitUntilReady();
 }

@@ -11,7 +11,7 @@
 // removes the temporary directory. If the current test has failed, it first prints the
 // captured log, so a failure shows what the server said. A server that does not exit
 // cleanly (status 0) after SIGTERM fails the current test: a crash or sanitizer report at
-// shutdown is a bug.
+// shutdown is a bug. A server the test ended itself with Kill is not counted as unclean.
 //
 // Thread safety: none; one test thread owns an instance.
 #pragma once
@@ -95,11 +95,22 @@ class ServerProcess {
   };
   StopResult Stop(std::chrono::milliseconds grace = kStopGrace);
 
-  // Stops the server (as Stop) and starts a new one on the same data directory, without
-  // --module: the databases are reloaded from the data directory. The port changes; the
-  // old server's log moves to server-<n>.log. Fails if the stop was not clean or the new
-  // server is not ready within kStartTimeout.
+  // Stops the server (as Stop) and starts a new one on the same data directory (as
+  // StartAgain). Fails if the stop was not clean or the new server is not ready within
+  // kStartTimeout.
   [[nodiscard]] Status Restart();
+
+  // Kills the server with SIGKILL, as a crash or power cut would end it, and reaps it.
+  // OK if the server was running and SIGKILL ended it; otherwise (it had already exited,
+  // or was stopped) an error that says how it ended. Either way the server is no longer
+  // running afterwards, and its log stays readable through Log() until StartAgain.
+  [[nodiscard]] Status Kill();
+
+  // Starts a new server on the same data directory, with the same extra_args but without
+  // --module: the databases are reloaded from the data directory. The port changes; the
+  // old server's log moves to server-<n>.log. REQUIRES: the server has been stopped or
+  // killed. Fails if the new server is not ready within kStartTimeout.
+  [[nodiscard]] Status StartAgain();
 
  private:
   ServerProcess(Options options, std::filesystem::path temp_dir);
@@ -112,6 +123,7 @@ class ServerProcess {
   std::optional<int> wait_status_;  // set once the child has been reaped
   uint16_t port_ = 0;
   bool stopped_ = false;
+  bool killed_ = false;  // ended by Kill: the test meant it, so it is not an unclean stop
   int restarts_ = 0;
 };
 
