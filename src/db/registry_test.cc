@@ -296,5 +296,64 @@ TEST_F(RegistryTest, PublishFileReadsTheModuleFromDisk) {
             ErrorCode::kIo);
 }
 
+
+// Writes a BackupSet out as a folder, as `spacetime backup` does with the archive.
+void WriteBackup(const BackupSet& set, const fs::path& dir) {
+  for (const auto& f : set.files) {
+    fs::create_directories((dir / f.name).parent_path());
+    std::string data(f.bytes, '\0');
+    ASSERT_EQ(::pread(f.fd, data.data(), f.bytes, 0), static_cast<ssize_t>(f.bytes)) << f.name;
+    std::ofstream(dir / f.name, std::ios::binary) << data;
+  }
+}
+
+TEST_F(RegistryTest, ABackupRestoresIntoAnotherDataDirectoryAndIsCheckedFirst) {
+  ASSERT_TRUE(Publish("chat", U256{{1, 0, 0, 0}}).ok());
+  auto db = registry_->Find("chat");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(CallHttp(*db, Caller{U256{{9, 0, 0, 0}}, 0}, "send_message",
+                         StringArg("m" + std::to_string(i)))
+                    .ok());
+  }
+  const fs::path backup = root_ / "backup";
+  {
+    auto set = registry_->Backup("chat");
+    ASSERT_TRUE(set.ok()) << set.status().ToString();
+    ASSERT_TRUE(set->offset.has_value());
+    WriteBackup(*set, backup);
+  }
+  EXPECT_EQ(registry_->Backup("nope").status().code(), ErrorCode::kNotFound);
+
+  // A damaged copy is refused before anything is copied.
+  const fs::path damaged = root_ / "damaged";
+  fs::copy(backup, damaged, fs::copy_options::recursive);
+  fs::path segment;
+  for (const auto& e : fs::directory_iterator(damaged / "log")) segment = e.path();
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(segment) / 2));
+    f.put('\x7f');
+  }
+  Registry other(root_ / "other", clock_, &DeriveIdentity);
+  auto refused = other.Restore(damaged);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kDecode) << refused.status().ToString();
+  EXPECT_FALSE(fs::exists(root_ / "other" / "chat"));
+
+  // The good copy restores, with every message and its owner.
+  auto restored = other.Restore(backup);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(*restored, "chat");
+  EXPECT_TRUE(other.LoadAll().empty());
+  auto copy = other.Find("chat");
+  ASSERT_NE(copy, nullptr);
+  auto rows = RunSql(*copy, Caller{}, "SELECT * FROM message");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0].rows.size(), 20u);
+  EXPECT_EQ(other.Owner("chat"), (U256{{1, 0, 0, 0}}));
+  // Restoring over an existing database is refused.
+  EXPECT_EQ(other.Restore(backup).status().code(), ErrorCode::kAlreadyExists);
+}
+
 }  // namespace
 }  // namespace stdb::db

@@ -67,6 +67,32 @@ TEST(Config, EveryEnvironmentVariableIsRead) {
   EXPECT_EQ(env.at("node-name").value, "n");
 }
 
+TEST(Config, DurabilitySettingsAreReadAndChecked) {
+  // Proves the durability settings come from the environment and TOML, and that bad
+  // values are refused naming the setting.
+  TempDir dir;
+  Settings env = Env({{"SPDB_IN_MEMORY", "true"}, {"SPDB_SNAPSHOT_EVERY_TX", "500"}});
+  auto toml = FromToml("snapshot-every-bytes = 4096\nlog-segment-bytes = 8192\nin-memory = false\n",
+                       "Spacetime.toml");
+  ASSERT_TRUE(toml.ok()) << toml.status().ToString();
+  Settings all = Merge(*toml, env);
+  all["db-path"] = Setting{dir.path.string(), "--db-path"};
+  auto config = Resolve(all);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->in_memory);  // the environment wins over the file
+  EXPECT_EQ(config->snapshot_every_tx, 500u);
+  EXPECT_EQ(config->snapshot_every_bytes, 4096u);
+  EXPECT_EQ(config->log_segment_bytes, 8192u);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"in-memory", "yes"}, {"snapshot-every-tx", "0"}, {"snapshot-every-tx", "-5"},
+      {"snapshot-every-bytes", "1k"}, {"log-segment-bytes", "100"}};
+  for (const auto& [key, value] : bad) {
+    auto r = Resolve({{key, Setting{value, "SPDB_X"}}, {"db-path", Setting{dir.path.string(), "--db-path"}}});
+    ASSERT_FALSE(r.ok()) << key << "=" << value;
+    EXPECT_EQ(r.status().message().rfind("SPDB_X: ", 0), 0u) << r.status().message();
+  }
+}
+
 TEST(Config, BadAddressIsOneLineNamingTheSetting) {
   // Proves an unparseable address stops start-up with a message naming its source.
   for (const std::string bad : {"foo", "127.0.0.1", "127.0.0.1:99999", "1.2.3:80", "[::1]80"}) {
