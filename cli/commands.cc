@@ -1,7 +1,11 @@
 #include "cli/commands.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <csignal>
@@ -317,36 +321,64 @@ int Backup(const std::optional<std::string>& server_flag, const std::string& dat
   auto& [config, server] = *conn;
   auto token = EnsureToken(config, server);
   if (!token) return 1;
-  fs::create_directories(dir, ec);
-  if (ec) return Error("cannot create " + dir.string() + ": " + ec.message());
+  // Written into a hidden folder beside `dir`, each file fsynced, and renamed to `dir`
+  // only once complete: a folder named `dir` is always a whole backup.
+  const fs::path target = fs::absolute(dir, ec);
+  const fs::path staging =
+      target.parent_path() / ("." + target.filename().string() + ".partial-" + std::to_string(getpid()));
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return Error("cannot create " + staging.string() + ": " + ec.message());
+  struct RemoveOnFailure {
+    fs::path path;
+    bool keep = false;
+    ~RemoveOnFailure() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(path, ignored);
+    }
+  } cleanup{staging};
 
   int status = 0;
   uint64_t total = 0;
   std::string offset;
   std::string error_body;
-  std::ofstream out;
+  int out = -1;
   fs::path current;
   Status failure = Status::Ok();
+  auto sync_dir = [](const fs::path& d) {
+    const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+  };
   auto last_progress = std::chrono::steady_clock::now();
   const bool tty = isatty(STDERR_FILENO) != 0;
   log::ArchiveReader reader(log::ArchiveReader::Callbacks{
       .begin_file =
           [&](const std::string& name, uint64_t) -> Status {
-        current = dir / name;
+        current = staging / name;  // names are checked: no '..', at most one folder
         fs::create_directories(current.parent_path(), ec);
-        out.open(current, std::ios::binary | std::ios::trunc);
-        if (!out) return IoError("cannot write " + current.string());
+        out = ::open(current.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0) return IoError("cannot write " + current.string() + ": " + std::strerror(errno));
         return Status::Ok();
       },
       .data =
           [&](ByteView data) -> Status {
-        out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-        if (!out) return IoError("cannot write " + current.string());
+        size_t done = 0;
+        while (done < data.size()) {
+          const ssize_t n = ::write(out, data.data() + done, data.size() - done);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) return IoError("cannot write " + current.string() + ": " + std::strerror(errno));
+          done += static_cast<size_t>(n);
+        }
         return Status::Ok();
       },
       .end_file = [&]() -> Status {
-        out.close();
-        if (!out) return IoError("cannot write " + current.string());
+        const bool ok = ::fsync(out) == 0;
+        ::close(out);
+        out = -1;
+        if (!ok) return IoError("cannot fsync " + current.string() + ": " + std::strerror(errno));
         return Status::Ok();
       }});
   net::HttpStreamHandler handler;
@@ -374,18 +406,24 @@ int Backup(const std::optional<std::string>& server_flag, const std::string& dat
   };
   auto res = net::HttpStream("GET", server + "/v1/database/" + database + "/backup",
                              {{"Authorization", "Bearer " + *token}}, "", handler);
+  if (out >= 0) ::close(out);
   if (tty) std::cerr << "\r";
   if (!res.ok()) return Error(res.status().message());
   if (res->status != 200) {
-    fs::remove(dir, ec);  // only if still empty
     net::HttpResponse r{res->status, {}, error_body};
     return Error(ServerMessage(r));
   }
   if (failure.ok()) failure = reader.Finish();
-  if (!failure.ok()) {
-    return Error("the backup in " + dir.string() + " is incomplete and must not be used: " +
-                 failure.message());
+  if (!failure.ok()) return Error("backup failed, nothing was written: " + failure.message());
+  for (const auto& e : fs::recursive_directory_iterator(staging, ec)) {
+    if (e.is_directory()) sync_dir(e.path());
   }
+  sync_dir(staging);
+  fs::remove(target, ec);  // the empty folder the user named, if it exists
+  fs::rename(staging, target, ec);
+  if (ec) return Error("cannot rename " + staging.string() + " to " + target.string() + ": " + ec.message());
+  cleanup.keep = true;
+  sync_dir(target.parent_path());
   std::cout << "backed up database '" << database << "' to " << dir.string() << ": "
             << reader.files() << " files, " << reader.bytes_read() << " bytes"
             << (offset.empty() ? "" : ", up to transaction offset " + offset) << "\n"

@@ -72,6 +72,7 @@ Status Database::Open() {
     STDB_RETURN_IF_ERROR(OpenDurable());
     fresh = durability_->records() == 0;
     if (fresh) LogSchema(/*clear=*/true);
+    ResetLoggedSequences();
   }
   scheduler_.Reset(store_, options_.clock->NowMicros());
   if (!fresh) return Status::Ok();
@@ -376,6 +377,7 @@ void Database::Send(ClientId client, const protocol::ServerMessage& message) {
     state.outbox->Send(std::move(bytes));
     return;
   }
+  const uint64_t size = bytes->size();
   durability_->releases().Release(
       durability_->records(),
       [outbox = state.outbox, bytes = std::shared_ptr<const Bytes>(std::move(bytes))](
@@ -385,7 +387,8 @@ void Database::Send(ClientId client, const protocol::ServerMessage& message) {
         } else {
           outbox->Send(bytes);
         }
-      });
+      },
+      size);
 }
 
 void Database::AfterDurable(std::function<void(const Status* failed)> action) {
@@ -415,7 +418,34 @@ void Database::CloseAllClients(const std::string& reason) {
   clients_.clear();
 }
 
-void Database::LogTransaction(const TxInputs& inputs, store::TxDelta delta) {
+void Database::ResetLoggedSequences() {
+  logged_sequences_.clear();
+  for (store::TableId id = 0; id < store_.table_count(); ++id) {
+    const store::Table& table = store_.table(id);
+    if (table.schema().sequences.empty()) continue;
+    std::vector<uint64_t> next;
+    for (uint16_t column : table.schema().sequences) next.push_back(table.NextSequenceValue(column));
+    logged_sequences_.emplace_back(id, std::move(next));
+  }
+}
+
+std::vector<log::SequencePosition> Database::ChangedSequences() {
+  std::vector<log::SequencePosition> changed;
+  for (auto& [id, logged] : logged_sequences_) {
+    const store::Table& table = store_.table(id);
+    const auto& columns = table.schema().sequences;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const uint64_t next = table.NextSequenceValue(columns[i]);
+      if (next == logged[i]) continue;
+      logged[i] = next;
+      changed.push_back(log::SequencePosition{id, columns[i], next});
+    }
+  }
+  return changed;
+}
+
+void Database::LogTransaction(const TxInputs& inputs, store::TxDelta delta,
+                              std::vector<log::SequencePosition> sequences) {
   log::TxRecord record;
   record.kind = inputs.kind;
   record.timestamp_micros = inputs.timestamp_micros;
@@ -427,11 +457,11 @@ void Database::LogTransaction(const TxInputs& inputs, store::TxDelta delta) {
   for (const auto& t : delta.tables) {
     for (const auto& row : t.inserts) bytes += row.size();
     for (const auto& row : t.deletes) bytes += row.size();
-    AppendSequencePositions(store_, t.table_id, record.sequences);
   }
   record.delta = std::move(delta);
+  record.sequences = std::move(sequences);
   // A failure reaches every waiting result through the release queue.
-  (void)durability_->Append(std::move(record), bytes);
+  durability_->Append(std::move(record), bytes);
   durability_->MaybeSnapshot(store_, module_def_bytes_);
 }
 
@@ -443,7 +473,7 @@ void Database::LogSchema(bool clear) {
   record.module_def = module_def_bytes_;
   record.clear = clear;
   const uint64_t bytes = record.module_def.size();
-  (void)durability_->Append(std::move(record), bytes);
+  durability_->Append(std::move(record), bytes);
 }
 
 Status Database::RunLifecycle(module::Lifecycle lifecycle, const Caller& caller) {
@@ -482,12 +512,17 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
                                 protocol::TransactionUpdate* caller_update,
                                 const TxInputs& inputs) {
   store::TxDelta delta = tx.Commit();
-  if (delta.empty()) return;
-  scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
-  auto updates = subscriptions_.OnCommit(delta, store_);
+  std::vector<log::SequencePosition> sequences;
+  if (durability_) sequences = ChangedSequences();
+  if (delta.empty() && sequences.empty()) return;
+  std::vector<subscribe::ClientUpdate> updates;
+  if (!delta.empty()) {
+    scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
+    updates = subscriptions_.OnCommit(delta, store_);
+  }
   // Logged before anything is sent: Send holds each message back until this record is
   // durable.
-  if (durability_) LogTransaction(inputs, std::move(delta));
+  if (durability_) LogTransaction(inputs, std::move(delta), std::move(sequences));
   for (auto& update : updates) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
@@ -671,7 +706,10 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
   host_ = std::move(host);
   store_ = std::move(next);
   module_def_bytes_ = module::EncodeModuleDef(host_->def());
-  if (durability_) LogSchema(clear);
+  if (durability_) {
+    LogSchema(clear);
+    ResetLoggedSequences();
+  }
   scheduler_.Reset(store_, options_.clock->NowMicros());
   if (new_owner) options_.owner = *new_owner;
   {

@@ -206,7 +206,14 @@ class Database {
   void CommitAndPublish(store::Transaction& tx, std::optional<ClientId> calling_client,
                         protocol::TransactionUpdate* caller_update, const TxInputs& inputs);
   // Appends a committed transaction's record to the commit log (and maybe snapshots).
-  void LogTransaction(const TxInputs& inputs, store::TxDelta delta);
+  void LogTransaction(const TxInputs& inputs, store::TxDelta delta,
+                      std::vector<log::SequencePosition> sequences);
+  // Sequences whose next value moved since they were last logged (a transaction may use
+  // a value and delete its row again: the position must still be logged); marks them
+  // logged. ResetLoggedSequences takes the store's positions as logged (they are what
+  // replay reproduces).
+  std::vector<log::SequencePosition> ChangedSequences();
+  void ResetLoggedSequences();
   // Appends a schema record for the running module.
   void LogSchema(bool clear);
   // Why writes are refused, once the commit log has failed.
@@ -233,6 +240,8 @@ class Database {
   // EncodeModuleDef of the running module: what schema records and snapshots hold.
   Bytes module_def_bytes_;
   std::unique_ptr<Durability> durability_;
+  // Per table with sequences: the next values last written to the log.
+  std::vector<std::pair<store::TableId, std::vector<uint64_t>>> logged_sequences_;
   subscribe::SubscriptionManager subscriptions_;
   Scheduler scheduler_;
   std::map<ClientId, ClientState> clients_;

@@ -227,9 +227,12 @@ Result<Recovered> Recover(const std::string& db_name, const DurabilityOptions& o
   if (!end.ok()) {
     return Status(end.status().code(),
                   who + "the commit log is damaged: " + end.status().message() +
-                      ". Nothing was changed on disk; no transaction after the damage can be "
-                      "recovered from this log: restore the database from a backup, or move the "
-                      "damaged segment aside to start from the state before it.");
+                      ". Nothing was changed on disk and the database was not started. Records "
+                      "before the damage are intact (offset " +
+                      std::to_string(from + out.records_replayed) +
+                      " is the first that cannot be read). Restore the database from a backup "
+                      "(spacetimedb start --restore <dir>), or keep a copy of " +
+                      LogDir(options.dir).string() + " and ask for help before changing it.");
   }
   // A snapshot with no log after it (a backup taken right after a snapshot): the log
   // starts again after the snapshot.
@@ -247,17 +250,25 @@ Result<Recovered> Recover(const std::string& db_name, const DurabilityOptions& o
 // ---------------------------------------------------------------------------------------
 // ReleaseQueue.
 
-void ReleaseQueue::Release(uint64_t after_records, Action action) {
+void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes) {
   // Actions run under the lock, so that they leave in the order they were released even
   // when the writer thread is running earlier ones at this moment. They only queue
   // network sends and reply callbacks.
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  if (!failure_ && !(waiting_.empty() && durable_records_ >= after_records)) {
+    durable_cv_.wait(lock, [&] {
+      return failure_.has_value() || (waiting_.size() < kReleaseWaitingMax &&
+                                      waiting_bytes_ + bytes <= kReleaseWaitingBytesMax) ||
+             waiting_.empty();
+    });
+  }
   if (failure_) {
     action(&*failure_);
   } else if (waiting_.empty() && durable_records_ >= after_records) {
     action(nullptr);
   } else {
-    waiting_.push_back(Waiting{after_records, std::move(action)});
+    waiting_.push_back(Waiting{after_records, std::move(action), bytes});
+    waiting_bytes_ += bytes;
   }
 }
 
@@ -267,6 +278,7 @@ void ReleaseQueue::OnDurable(uint64_t durable_offset) {
     durable_records_ = std::max(durable_records_, durable_offset + 1);
     while (!waiting_.empty() && waiting_.front().after_records <= durable_records_) {
       waiting_.front().action(nullptr);
+      waiting_bytes_ -= waiting_.front().bytes;
       waiting_.pop_front();
     }
   }
@@ -277,13 +289,16 @@ void ReleaseQueue::OnFailure(const Status& why) {
   {
     std::lock_guard lock(mu_);
     if (!failure_) failure_ = why;
+    failed_ = true;
     for (auto& w : waiting_) w.action(&*failure_);
     waiting_.clear();
+    waiting_bytes_ = 0;
   }
   durable_cv_.notify_all();
 }
 
 std::optional<Status> ReleaseQueue::failure() const {
+  if (!failed_) return std::nullopt;
   std::lock_guard lock(mu_);
   return failure_;
 }
@@ -315,11 +330,8 @@ Result<std::unique_ptr<Durability>> Durability::Open(std::string db_name,
   lo.segment_bytes = d->options_.segment_bytes;
   ReleaseQueue* releases = &d->releases_;
   lo.on_durable = [releases](uint64_t offset) { releases->OnDurable(offset); };
-  lo.on_failure = [releases, scope = d->scope_, on_failure = std::move(on_failure)](const Status& why) {
-    LogError(scope, "the commit log failed; the database accepts no more writes: " + why.message());
-    releases->OnFailure(why);
-    if (on_failure) on_failure(why);
-  };
+  d->on_failure_ = std::move(on_failure);
+  lo.on_failure = [d = d.get()](const Status& why) { d->Fail(why); };
   d->releases_.durable_records_ = end.next_offset;
   STDB_ASSIGN_OR_RETURN(d->log_, log::CommitLog::Open(std::move(lo), end));
   d->next_offset_ = end.next_offset;
@@ -329,13 +341,26 @@ Result<std::unique_ptr<Durability>> Durability::Open(std::string db_name,
 
 Durability::~Durability() { Close(); }
 
-Status Durability::Append(log::TxRecord record, uint64_t approx_bytes) {
+void Durability::Append(log::TxRecord record, uint64_t approx_bytes) {
   record.offset = next_offset_;
-  STDB_RETURN_IF_ERROR(log_->Append(std::move(record)));
+  Status s = log_->Append(std::move(record));
+  if (!s.ok()) {
+    Fail(s.code() == ErrorCode::kIo
+             ? s
+             : Status(ErrorCode::kIo, "a transaction could not be written to the commit log (" +
+                                          s.message() + ")"));
+    return;
+  }
   ++next_offset_;
   ++tx_since_snapshot_;
   bytes_since_snapshot_ += approx_bytes;
-  return Status::Ok();
+}
+
+void Durability::Fail(const Status& why) {
+  if (failed_once_.exchange(true)) return;
+  LogError(scope_, "the commit log failed; the database accepts no more writes: " + why.message());
+  releases_.OnFailure(why);
+  if (on_failure_) on_failure_(why);
 }
 
 void Durability::MaybeSnapshot(const store::Store& store, const Bytes& module_def) {
@@ -479,6 +504,7 @@ Result<BackupSet> Durability::Backup() {
 void Durability::Close() {
   if (closed_) return;
   closed_ = true;
+  if (log_ == nullptr) return;  // Open failed before the log and the snapshot thread existed
   Status s = log_->Close();
   if (!s.ok()) LogError(scope_, "commit log closed after a failure: " + s.message());
   const log::CommitLog::Stats st = log_->stats();

@@ -6,6 +6,7 @@
 //   <database folder>/snapshots/  snapshots (docs/snapshots.md)
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -106,17 +107,22 @@ struct BackupSet {
 // the commit log reports them durable, in the order released. If the log fails, every
 // waiting result runs with the failure instead (the client is told, never acknowledged).
 //
-// Bounded by the commit log's pending bounds: results wait only for records the log
-// holds, and Append blocks the worker when those are full.
+// Bounded: at most kReleaseWaitingMax results (kReleaseWaitingBytesMax bytes of
+// messages) wait; Release then blocks the worker until the log catches up, which fills
+// the database's request queue, so new requests are refused with kOverloaded.
 //
 // Thread safety: Release from the worker; OnDurable/OnFailure from the log's writer.
+inline constexpr size_t kReleaseWaitingMax = 65536;
+inline constexpr uint64_t kReleaseWaitingBytesMax = 256ull << 20;
+
 class ReleaseQueue {
  public:
   // `failed` is null when the transaction is durable, else why it never will be.
   using Action = std::function<void(const Status* failed)>;
 
-  // `after_records`: the action waits until this many records are durable.
-  void Release(uint64_t after_records, Action action);
+  // `after_records`: the action waits until this many records are durable. `bytes`: what
+  // it holds (for the bound).
+  void Release(uint64_t after_records, Action action, uint64_t bytes = 0);
   void OnDurable(uint64_t durable_offset);
   void OnFailure(const Status& why);
   // The failure, if the log failed.
@@ -129,12 +135,17 @@ class ReleaseQueue {
   struct Waiting {
     uint64_t after_records;
     Action action;
+    uint64_t bytes;
   };
   mutable std::mutex mu_;
   std::condition_variable durable_cv_;
   std::deque<Waiting> waiting_;
   uint64_t durable_records_ = 0;
+  uint64_t waiting_bytes_ = 0;
   std::optional<Status> failure_;
+  // Set with failure_: lets the worker check for a failure on every transaction without
+  // taking the lock the writer holds while it releases results.
+  std::atomic<bool> failed_{false};
   friend class Durability;
 };
 
@@ -155,9 +166,15 @@ class Durability {
                                                   std::function<void(const Status&)> on_failure);
   ~Durability();  // Close()s
 
-  // Worker thread: appends a record (its offset is set here). Returns the log's failure
-  // if it has failed (the record is dropped). `approx_bytes` counts toward snapshots.
-  Status Append(log::TxRecord record, uint64_t approx_bytes);
+  // Worker thread: appends a record (its offset is set here). `approx_bytes` counts
+  // toward snapshots. If the record cannot be appended (the log has failed, or the record
+  // is over log::kRecordBytesMax), the database fails as if the log had (Fail): the
+  // transaction is committed in memory but will never be durable, so nothing after it
+  // may be acknowledged.
+  void Append(log::TxRecord record, uint64_t approx_bytes);
+  // Stops durability for good: every waiting result and every later one gets `why`, and
+  // the database's failure hook runs. Any thread; only the first failure counts.
+  void Fail(const Status& why);
   // Records appended so far (the next record's offset).
   uint64_t records() const { return next_offset_; }
   ReleaseQueue& releases() { return releases_; }
@@ -186,6 +203,8 @@ class Durability {
   bool closed_ = false;
   const std::string scope_;
   const DurabilityOptions options_;
+  std::function<void(const Status&)> on_failure_;
+  std::atomic<bool> failed_once_{false};
   ReleaseQueue releases_;
   std::unique_ptr<log::CommitLog> log_;
   uint64_t next_offset_ = 0;

@@ -8,26 +8,30 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "log/file.h"
 
 namespace stdb::db {
 namespace fs = std::filesystem;
 
 namespace {
 
+// Durably: the commit log may depend on these files (a schema record names data that
+// only this module file describes), so they must survive a power loss as well as it.
 Status WriteFileAtomically(const fs::path& path, ByteView bytes) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return IoError("cannot write " + tmp.string());
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return IoError("cannot write " + tmp.string());
-  }
+  return log::FileSystem::Posix().WriteFileDurably(path, bytes);
+}
+
+// The module files in a database folder other than `except`, newest first (their names
+// carry the publish time).
+std::vector<std::string> OtherModuleFiles(const fs::path& dir, const std::string& except) {
+  std::vector<std::string> out;
   std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return IoError("cannot rename " + tmp.string() + ": " + ec.message());
-  return Status::Ok();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != except && name.starts_with("module-") && name.ends_with(".so")) out.push_back(name);
+  }
+  std::sort(out.rbegin(), out.rend());
+  return out;
 }
 
 }  // namespace
@@ -157,6 +161,24 @@ std::vector<Status> Registry::LoadAll() {
     }
     auto db = Database::Create(OptionsFor(meta->name, meta->identity, meta->owner),
                                std::move(host).value());
+    if (!db.ok() && db.status().code() == ErrorCode::kInvalidArgument) {
+      // The stored data follows another module's schema: a publish stopped after logging
+      // its new schema and before recording its module file. That file is still here.
+      for (const std::string& other : OtherModuleFiles(entry.path(), meta->module_file)) {
+        auto other_host = module::ModuleHost::Load(entry.path() / other);
+        if (!other_host.ok()) continue;
+        auto other_db = Database::Create(OptionsFor(meta->name, meta->identity, meta->owner),
+                                         std::move(other_host).value());
+        if (!other_db.ok()) continue;
+        LogWarn("registry", "database '" + meta->name + "': its data was written by module " +
+                                other + ", not " + meta->module_file + " (a publish was "
+                                "interrupted); serving " + other);
+        meta->module_file = other;
+        if (Status s = WriteMeta(*meta); !s.ok()) LogWarn("registry", s.message());
+        db = std::move(other_db);
+        break;
+      }
+    }
     if (!db.ok()) {
       problems.push_back(
           Status(db.status().code(), "database '" + meta->name + "': " + db.status().message()));
@@ -171,6 +193,8 @@ std::vector<Status> Registry::LoadAll() {
 }
 
 Result<BackupSet> Registry::Backup(std::string_view name) {
+  // No publish in between: the module file and the log's schema must belong together.
+  std::lock_guard publish_lock(publish_mu_);
   std::shared_ptr<Database> db;
   std::optional<Meta> meta;
   {
@@ -191,6 +215,7 @@ Result<std::string> Registry::Restore(const fs::path& from) {
     return Status(meta.status().code(),
                   "--restore: " + from.string() + " is not a database backup: " + meta.status().message());
   }
+  if (Status s = ValidateName(meta->name); !s.ok()) return Status(s.code(), "--restore: " + s.message());
   std::error_code ec;
   if (!fs::is_regular_file(from / meta->module_file, ec)) {
     return InvalidArgument("--restore: the backup lacks its module file " +
@@ -206,7 +231,8 @@ Result<std::string> Registry::Restore(const fs::path& from) {
   if (fs::exists(target, ec)) {
     return Status(ErrorCode::kAlreadyExists,
                   "--restore: database '" + meta->name + "' already exists in " + root_.string() +
-                      "; delete it first or restore into another --db-path");
+                      " (its data may be newer than the backup); start without --restore to "
+                      "serve it, or restore into another --db-path");
   }
   const fs::path staging = root_ / (".restore-" + meta->name);
   fs::remove_all(staging, ec);
@@ -220,6 +246,7 @@ Result<std::string> Registry::Restore(const fs::path& from) {
   ::sync();  // the copy is durable before it becomes the database
   fs::rename(staging, target, ec);
   if (ec) return IoError("--restore: cannot rename " + staging.string() + ": " + ec.message());
+  STDB_RETURN_IF_ERROR(log::FileSystem::Posix().SyncDirectory(root_));
   LogInfo("registry", "restored database '" + meta->name + "' from " + from.string() + " (" +
                           std::to_string(recovered->store.table_count()) + " tables, next offset " +
                           std::to_string(recovered->end.next_offset) + ")");
@@ -315,6 +342,14 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
     return PublishResult{false, meta->identity};
   }
   Meta fresh{name, derive_identity_(name), publisher ? publisher : owner, file.filename().string()};
+  if (stranded && clear) {
+    // --delete-data on a database that could not be loaded (its stored data does not fit
+    // any module it has): the owner asked for its data to go.
+    std::error_code ec;
+    fs::remove_all(LogDir(root_ / name), ec);
+    fs::remove_all(SnapshotDir(root_ / name), ec);
+    LogWarn("registry", "database '" + name + "': stored data deleted (--delete-data)");
+  }
   auto db = Database::Create(OptionsFor(name, fresh.identity, fresh.owner), std::move(host).value());
   if (!db.ok()) {
     std::error_code ec;
