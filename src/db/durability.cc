@@ -377,8 +377,8 @@ void Durability::MaybeSnapshot(const store::Store& store, const Bytes& module_de
   const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-  LogDebug(scope_, "snapshot at offset " + std::to_string(data.offset) + ": state copied in " +
-                       std::to_string(pause) + " us");
+  LogInfo(scope_, "snapshot at offset " + std::to_string(data.offset) + ": state copied in " +
+                      std::to_string(pause) + " us (the pause writes see); written in the background");
   tx_since_snapshot_ = 0;
   bytes_since_snapshot_ = 0;
   {
