@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "fuzz_check.h"
 #include "log/crc32c.h"
+#include "log/faulty_fs.h"
 #include "log/snapshot.h"
 
 namespace stdb::fuzz {
@@ -27,38 +28,9 @@ namespace fs = std::filesystem;
 
 // The real file system without fsync: durability is not under test here, and an fsync
 // per input would slow fuzzing a hundredfold.
-class NoSyncFileSystem final : public log::FileSystem {
- public:
-  class File final : public log::WritableFile {
-   public:
-    explicit File(std::unique_ptr<log::WritableFile> base) : base_(std::move(base)) {}
-    Status Append(ByteView data) override { return base_->Append(data); }
-    Status Sync() override { return Status::Ok(); }
-    uint64_t size() const override { return base_->size(); }
-
-   private:
-    std::unique_ptr<log::WritableFile> base_;
-  };
-  Result<std::unique_ptr<log::WritableFile>> OpenAppend(const fs::path& path,
-                                                        uint64_t keep_bytes) override {
-    STDB_ASSIGN_OR_RETURN(auto file, base_.OpenAppend(path, keep_bytes));
-    return std::unique_ptr<log::WritableFile>(std::make_unique<File>(std::move(file)));
-  }
-  Result<Bytes> ReadFile(const fs::path& path) override { return base_.ReadFile(path); }
-  Result<std::vector<std::string>> List(const fs::path& dir) override { return base_.List(dir); }
-  Status CreateDirectories(const fs::path& dir) override { return base_.CreateDirectories(dir); }
-  Status Rename(const fs::path& from, const fs::path& to) override {
-    return base_.Rename(from, to);
-  }
-  Status Remove(const fs::path& path) override { return base_.Remove(path); }
-  Status SyncDirectory(const fs::path&) override { return Status::Ok(); }
-
- private:
-  log::FileSystem& base_ = log::FileSystem::Posix();
-};
-
-NoSyncFileSystem& Files() {
-  static NoSyncFileSystem files;
+log::FileSystem& Files() {
+  static log::FaultyFileSystem files;
+  files.skip_sync = true;
   return files;
 }
 

@@ -34,6 +34,7 @@ class FaultyFile final : public WritableFile {
     if (faults_.fail_sync.load()) {
       return IoError("cannot fsync " + path_.string() + ": injected fsync failure");
     }
+    if (faults_.skip_sync.load()) return Status::Ok();
     return base_->Sync();
   }
 
@@ -90,6 +91,7 @@ Status FaultyFileSystem::Remove(const fs::path& path) { return base_.Remove(path
 Status FaultyFileSystem::SyncDirectory(const fs::path& dir) {
   syncs.fetch_add(1);
   if (fail_sync.load()) return IoError("cannot fsync " + dir.string() + ": injected fsync failure");
+  if (skip_sync.load()) return Status::Ok();
   return base_.SyncDirectory(dir);
 }
 

@@ -22,6 +22,9 @@ class FaultyFileSystem final : public FileSystem {
   std::atomic<uint64_t> max_write_bytes{0};
   // Once set, every Sync and SyncDirectory fails with kIo ("injected fsync failure").
   std::atomic<bool> fail_sync{false};
+  // Once set, Sync and SyncDirectory succeed without syncing (fuzzing, where durability
+  // is not under test and an fsync per input would slow it a hundredfold).
+  std::atomic<bool> skip_sync{false};
   // Once set, every Append fails with kIo after writing half its bytes.
   std::atomic<bool> fail_append{false};
   // Counters, for tests that check group commit (syncs < appends): file Syncs

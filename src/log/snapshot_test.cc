@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "log/crc32c.h"
+#include "log/faulty_fs.h"
 
 namespace stdb::log {
 namespace {
@@ -506,43 +507,13 @@ TEST(Snapshot, WriteReplacesAtomicallyAndLeavesNoTmpFile) {
   EXPECT_EQ(*read, second);
 }
 
-// Forwards to the real file system but fails every Sync, as a full or failing disk would.
-class FailingSyncFileSystem final : public FileSystem {
- public:
-  class File final : public WritableFile {
-   public:
-    explicit File(std::unique_ptr<WritableFile> base) : base_(std::move(base)) {}
-    Status Append(ByteView data) override { return base_->Append(data); }
-    Status Sync() override { return IoError("injected fsync failure"); }
-    uint64_t size() const override { return base_->size(); }
-
-   private:
-    std::unique_ptr<WritableFile> base_;
-  };
-  Result<std::unique_ptr<WritableFile>> OpenAppend(const fs::path& path,
-                                                   uint64_t keep_bytes) override {
-    STDB_ASSIGN_OR_RETURN(auto file, base_.OpenAppend(path, keep_bytes));
-    return std::unique_ptr<WritableFile>(std::make_unique<File>(std::move(file)));
-  }
-  Result<Bytes> ReadFile(const fs::path& path) override { return base_.ReadFile(path); }
-  Result<std::vector<std::string>> List(const fs::path& dir) override { return base_.List(dir); }
-  Status CreateDirectories(const fs::path& dir) override { return base_.CreateDirectories(dir); }
-  Status Rename(const fs::path& from, const fs::path& to) override {
-    return base_.Rename(from, to);
-  }
-  Status Remove(const fs::path& path) override { return base_.Remove(path); }
-  Status SyncDirectory(const fs::path& dir) override { return base_.SyncDirectory(dir); }
-
- private:
-  FileSystem& base_ = FileSystem::Posix();
-};
-
 TEST(Snapshot, FailedWriteKeepsThePreviousFileAndRemovesTheTmpFile) {
   // Proves an fsync failure surfaces as kIo, the old snapshot stays readable, and no
   // partial .tmp file is left.
   TempDir dir;
   const fs::path path = WriteSmall(dir);
-  FailingSyncFileSystem failing;
+  FaultyFileSystem failing;
+  failing.fail_sync = true;
   SnapshotData newer = SmallData();
   newer.epoch = 8;
   auto size = WriteSnapshot(failing, dir.path(), newer);
