@@ -373,13 +373,12 @@ void Database::Send(ClientId client, const protocol::ServerMessage& message) {
   auto bytes = std::make_shared<Bytes>();
   protocol::EncodeServerMessage(message, *bytes);
   const ClientState& state = it->second;
-  if (!durability_ || !state.confirmed) {
+  if (!durability_ || !state.confirmed) {  // no release queue to go through
     state.outbox->Send(std::move(bytes));
     return;
   }
   const uint64_t size = bytes->size();
-  durability_->releases().Release(
-      durability_->records(),
+  AfterDurable(
       [outbox = state.outbox, bytes = std::shared_ptr<const Bytes>(std::move(bytes))](
           const Status* failed) {
         if (failed != nullptr) {
@@ -391,12 +390,12 @@ void Database::Send(ClientId client, const protocol::ServerMessage& message) {
       size);
 }
 
-void Database::AfterDurable(std::function<void(const Status* failed)> action) {
+void Database::AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes) {
   if (!durability_) {
     action(nullptr);
     return;
   }
-  durability_->releases().Release(durability_->records(), std::move(action));
+  durability_->releases().Release(durability_->records(), std::move(action), bytes);
 }
 
 std::optional<Status> Database::WriteRefusal() const {

@@ -220,7 +220,8 @@ class Database {
   std::optional<Status> WriteRefusal() const;
   // Runs `action` once every transaction committed so far is durable (at once when not
   // durable), or with the log's failure.
-  void AfterDurable(std::function<void(const Status* failed)> action);
+  // `bytes`: what the action holds, for the release queue's bound.
+  void AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes = 0);
   void Send(ClientId client, const protocol::ServerMessage& message);
   // The commit log failed: close every client with the reason (worker thread).
   void CloseAllClients(const std::string& reason);
