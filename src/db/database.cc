@@ -368,26 +368,42 @@ Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool cle
 // Worker thread.
 
 void Database::Send(ClientId client, const protocol::ServerMessage& message) {
-  auto it = clients_.find(client);
-  if (it == clients_.end()) return;
-  auto bytes = std::make_shared<Bytes>();
-  protocol::EncodeServerMessage(message, *bytes);
-  const ClientState& state = it->second;
-  if (!durability_ || !state.confirmed) {  // no release queue to go through
-    state.outbox->Send(std::move(bytes));
-    return;
+  if (!clients_.contains(client)) return;
+  std::vector<std::pair<ClientId, protocol::EncodedMessage>> one;
+  one.emplace_back(client, protocol::EncodeServerMessage(message));
+  SendAll(std::move(one));
+}
+
+void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages) {
+  // What waits for durability: the outbox and the message, in the given order.
+  std::vector<std::pair<std::shared_ptr<ClientOutbox>, protocol::EncodedMessage>> held;
+  uint64_t held_bytes = 0;
+  for (auto& [client, message] : messages) {
+    auto it = clients_.find(client);
+    if (it == clients_.end()) continue;
+    const ClientState& state = it->second;
+    if (!durability_ || !state.confirmed) {  // no release queue to go through
+      state.outbox->Send(std::move(message));
+      continue;
+    }
+    held_bytes += message.size();
+    held.emplace_back(state.outbox, std::move(message));
   }
-  const uint64_t size = bytes->size();
+  if (held.empty()) return;
+  // One entry for the whole batch: the release queue's cost does not grow with the
+  // number of subscribers.
   AfterDurable(
-      [outbox = state.outbox, bytes = std::shared_ptr<const Bytes>(std::move(bytes))](
-          const Status* failed) {
-        if (failed != nullptr) {
-          outbox->Close("the database could not make a transaction durable: " + failed->message());
-        } else {
-          outbox->Send(bytes);
+      [held = std::move(held)](const Status* failed) mutable {
+        for (auto& [outbox, message] : held) {
+          if (failed != nullptr) {
+            outbox->Close("the database could not make a transaction durable: " +
+                          failed->message());
+          } else {
+            outbox->Send(std::move(message));
+          }
         }
       },
-      size);
+      held_bytes);
 }
 
 void Database::AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes) {
@@ -522,13 +538,18 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
   // Logged before anything is sent: Send holds each message back until this record is
   // durable.
   if (durability_) LogTransaction(inputs, std::move(delta), std::move(sequences));
+  std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages;
+  messages.reserve(updates.size());
   for (auto& update : updates) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
       continue;
     }
-    Send(update.client, protocol::TransactionUpdate{std::move(update.query_sets)});
+    // A few bytes of header per client; the table updates are shared pieces.
+    messages.emplace_back(update.client, protocol::EncodeServerMessage(protocol::ServerMessage(
+                                             protocol::TransactionUpdate{std::move(update.query_sets)})));
   }
+  SendAll(std::move(messages));
 }
 
 void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {

@@ -55,9 +55,10 @@ struct Caller {
 class ClientOutbox {
  public:
   virtual ~ClientOutbox() = default;
-  // Queues one encoded ServerMessage. Must not block. If the client cannot keep up, the
-  // implementation closes the connection (it never stalls the database).
-  virtual void Send(std::shared_ptr<const Bytes> message) = 0;
+  // Queues one encoded ServerMessage (its pieces may be shared with other clients'
+  // messages). Must not block. If the client cannot keep up, the implementation closes
+  // the connection (it never stalls the database).
+  virtual void Send(protocol::EncodedMessage message) = 0;
   // Closes the connection with `reason` (sent as the WebSocket close reason).
   virtual void Close(std::string reason) = 0;
 };
@@ -223,6 +224,9 @@ class Database {
   // `bytes`: what the action holds, for the release queue's bound.
   void AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes = 0);
   void Send(ClientId client, const protocol::ServerMessage& message);
+  // Sends messages that must leave together, in order (a transaction's updates): to
+  // clients that skip durability at once, to the others through one release-queue entry.
+  void SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages);
   // The commit log failed: close every client with the reason (worker thread).
   void CloseAllClients(const std::string& reason);
   void OnSubscribe(ClientId client, const protocol::Subscribe& m);

@@ -22,8 +22,9 @@ inline constexpr auto kWaitTimeout = std::chrono::seconds(20);
 // Records what the database sends to one WebSocket client.
 class FakeOutbox final : public ClientOutbox {
  public:
-  void Send(std::shared_ptr<const Bytes> message) override {
-    ByteReader r(*message);
+  void Send(protocol::EncodedMessage encoded) override {
+    const Bytes message = encoded.Flatten();
+    ByteReader r(message);
     auto m = protocol::DecodeServerMessage(r);
     std::lock_guard lock(mu_);
     if (!m.ok() || !r.at_end()) {

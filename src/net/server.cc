@@ -614,13 +614,24 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   }
 
   WsSession::Stream ws(std::move(stream));
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  const WsLimits& limits = options.ws;
+  websocket::stream_base::timeout timeouts =
+      websocket::stream_base::timeout::suggested(beast::role_type::server);
+  if (limits.idle_timeout.count() > 0) {
+    // Beast pings after half of the idle time and drops the connection when nothing at
+    // all (data, ping or pong) has arrived by its end.
+    timeouts.idle_timeout = limits.idle_timeout;
+    timeouts.keep_alive_pings = true;
+  } else {
+    timeouts.idle_timeout = websocket::stream_base::none();
+  }
+  ws.set_option(timeouts);
   ws.set_option(
       websocket::stream_base::decorator([proto = *protocol](websocket::response_type& res) {
         res.set(http::field::sec_websocket_protocol, proto);
         res.set(http::field::server, "stdb");
       }));
-  ws.read_message_max(kClientFrameBytesMax);
+  ws.read_message_max(limits.client_message_bytes_max);
   ws.binary(true);
   auto [ec] = co_await ws.async_accept(req, kNoThrow);
   if (ec) co_return;
@@ -632,6 +643,7 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   params.compression = compression;
   params.v3 = *protocol == kProtocolV3;
   params.confirmed = confirmed;
+  params.limits = limits;
   auto session = std::make_shared<WsSession>(std::move(ws), std::move(params));
   co_await session->Run();
 }

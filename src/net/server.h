@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "net/ws_limits.h"
 
 namespace stdb::auth {
 class TokenAuthority;
@@ -25,6 +26,7 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 3000;  // 0: any free port (see Start's result)
   int io_threads = 2;
+  WsLimits ws;
 };
 
 class Server {

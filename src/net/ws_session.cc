@@ -7,8 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
-#include <array>
 #include <tuple>
+#include <utility>
 
 #include "base/log.h"
 #include "net/http_util.h"
@@ -30,20 +30,32 @@ WsSession::WsSession(Stream stream, Params params)
 
 WsSession::~WsSession() = default;
 
-void WsSession::Send(std::shared_ptr<const Bytes> message) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)]() mutable {
-    if (self->closing_) return;
-    if (self->outbox_.size() >= kOutboxMessagesMax ||
-        self->outbox_bytes_ + message->size() > kOutboxBytesMax) {
-      self->CloseOnStrand(websocket::close_code::policy_error,
-                          "client too slow: outbox full (" + std::to_string(self->outbox_.size()) +
-                              " messages); reconnect and resubscribe");
-      return;
+void WsSession::Send(protocol::EncodedMessage message) {
+  std::string overflow;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (outbox_closed_) return;
+    const WsLimits& limits = params_.limits;
+    if (outbox_.size() >= limits.outbox_messages_max ||
+        outbox_bytes_ + message.size() > limits.outbox_bytes_max) {
+      overflow = "client too slow: " + std::to_string(outbox_.size()) + " messages (" +
+                 std::to_string(outbox_bytes_) +
+                 " bytes) waiting to be sent; reconnect and resubscribe";
+      outbox_closed_ = true;
+      outbox_.clear();
+      outbox_bytes_ = 0;
+    } else {
+      outbox_bytes_ += message.size();
+      outbox_.push_back(std::move(message));
+      wake = std::exchange(writer_idle_, false);
     }
-    self->outbox_bytes_ += message->size();
-    self->outbox_.push_back(std::move(message));
-    self->wake_.cancel();
-  });
+  }
+  if (!overflow.empty()) {
+    Close(std::move(overflow));
+  } else if (wake) {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+  }
 }
 
 void WsSession::Close(std::string reason) {
@@ -55,11 +67,15 @@ void WsSession::Close(std::string reason) {
 void WsSession::CloseOnStrand(websocket::close_code code, std::string reason) {
   if (closing_) return;
   closing_ = true;
-  LogDebug("ws", "closing client " + std::to_string(params_.client_id) + ": " + reason);
+  LogInfo("ws", "closing client " + std::to_string(params_.client_id) + ": " + reason);
   close_ = websocket::close_reason(code, CloseReason(reason));
-  // Messages not yet written are dropped: the client will resubscribe on reconnect.
-  outbox_.clear();
-  outbox_bytes_ = 0;
+  {
+    // Messages not yet written are dropped: the client will resubscribe on reconnect.
+    std::lock_guard lock(mu_);
+    outbox_closed_ = true;
+    outbox_.clear();
+    outbox_bytes_ = 0;
+  }
   wake_.cancel();
   // A writer blocked on a peer that does not read, or a peer that never completes the
   // close handshake, must not hold the connection open: drop it after a grace period.
@@ -122,34 +138,88 @@ asio::awaitable<void> WsSession::Run() {
   params_.database->Disconnect(params_.client_id);
 }
 
+std::vector<protocol::EncodedMessage> WsSession::TakeBatch() {
+  std::vector<protocol::EncodedMessage> batch;
+  std::lock_guard lock(mu_);
+  size_t bytes = 0;
+  while (!outbox_.empty()) {
+    const size_t size = outbox_.front().size();
+    if (!batch.empty() && (!params_.v3 || bytes + size > kFrameBatchBytes)) break;
+    bytes += size;
+    outbox_bytes_ -= size;
+    batch.push_back(std::move(outbox_.front()));
+    outbox_.pop_front();
+  }
+  if (batch.empty()) writer_idle_ = true;
+  return batch;
+}
+
+void WsSession::BuildFrame(const std::vector<protocol::EncodedMessage>& batch) {
+  // Pieces up to this size are copied next to the tag byte (one iovec for many small
+  // headers and rows); larger shared ones are written in place, never copied.
+  constexpr size_t kCopyBelow = 4096;
+  size_t payload = 0;
+  size_t copied = 1;
+  for (const auto& m : batch) {
+    payload += m.size();
+    for (const auto& p : m.pieces()) copied += p->size() < kCopyBelow ? p->size() : 0;
+  }
+  scratch_.clear();
+  frame_buffers_.clear();
+  if (params_.compression != Compression::kNone && payload > kCompressThresholdBytes) {
+    Bytes plain;
+    plain.reserve(payload);
+    for (const auto& m : batch) m.AppendTo(plain);
+    scratch_ = EncodeServerFrame(plain, params_.compression);
+    frame_buffers_.push_back(asio::buffer(scratch_));
+    return;
+  }
+  // Reserved up front: frame_buffers_ point into scratch_, which must not move.
+  scratch_.reserve(copied);
+  scratch_.push_back(static_cast<uint8_t>(Compression::kNone));
+  size_t run_start = 0;  // where the current run of copied bytes begins in scratch_
+  auto end_run = [&] {
+    if (scratch_.size() > run_start) {
+      frame_buffers_.push_back(asio::buffer(scratch_.data() + run_start, scratch_.size() - run_start));
+    }
+    run_start = scratch_.size();
+  };
+  for (const auto& m : batch) {
+    for (const auto& p : m.pieces()) {
+      if (p->size() < kCopyBelow) {
+        scratch_.insert(scratch_.end(), p->begin(), p->end());
+      } else {
+        end_run();
+        frame_buffers_.push_back(asio::buffer(*p));
+      }
+    }
+  }
+  end_run();
+}
+
 asio::awaitable<void> WsSession::WriteLoop() {
   auto self = shared_from_this();
   while (true) {
-    if (outbox_.empty()) {
+    // The batch holds its pieces alive until the frame is written.
+    std::vector<protocol::EncodedMessage> batch = TakeBatch();
+    if (batch.empty()) {
       if (closing_) break;
+      // TakeBatch marked the writer idle: the next Send posts wake_.cancel(), which runs
+      // on this strand only after this wait has started.
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(kNoThrow);
       continue;
     }
-    std::shared_ptr<const Bytes> message = std::move(outbox_.front());
-    outbox_.pop_front();
-    outbox_bytes_ -= message->size();
-    boost::system::error_code ec;
-    if (params_.compression == Compression::kNone || message->size() <= kCompressThresholdBytes) {
-      // Uncompressed: the tag byte and the shared message bytes go out as one frame
-      // without copying the message.
-      static constexpr uint8_t kTagNone = static_cast<uint8_t>(Compression::kNone);
-      const std::array<asio::const_buffer, 2> frame{asio::buffer(&kTagNone, 1),
-                                                    asio::buffer(*message)};
-      std::tie(ec, std::ignore) = co_await ws_.async_write(frame, kNoThrow);
-    } else {
-      const Bytes frame = EncodeServerFrame(*message, params_.compression);
-      std::tie(ec, std::ignore) = co_await ws_.async_write(asio::buffer(frame), kNoThrow);
-    }
+    BuildFrame(batch);
+    auto [ec, n] = co_await ws_.async_write(frame_buffers_, kNoThrow);
     if (ec) {
       closing_ = true;
       break;
     }
+  }
+  {
+    std::lock_guard lock(mu_);
+    outbox_closed_ = true;
   }
   if (close_ && !reader_done_) co_await ws_.async_close(*close_, kNoThrow);
 }

@@ -4,13 +4,17 @@
 // decoded here and handed to the database in order. A malformed frame closes the
 // connection with a reason; the database and other clients are unaffected.
 //
-// Writing: the database queues encoded ServerMessages through Send (any thread); a
-// writer coroutine frames them (compression tag, gzip/brotli above 1 KiB when asked)
-// and writes them in order.
+// Writing: the database queues encoded ServerMessages through Send (any thread) into a
+// locked outbox; a writer coroutine takes what has queued and writes it in order: under
+// v3 as one frame carrying every queued message (up to kFrameBatchBytes), under v2 one
+// frame per message. The frame is compressed (gzip/brotli, as the client asked) when its
+// payload is above 1 KiB. Send wakes the writer only when it is idle, so a busy
+// connection costs the sender a lock and a push per message.
 //
-// Bounded: the outbox holds at most kOutboxMessagesMax messages and kOutboxBytesMax
-// bytes. A client that falls that far behind is disconnected with the close reason
-// "client too slow"; it never stalls the database or other clients.
+// Bounded: the outbox holds at most WsLimits::outbox_messages_max messages and
+// outbox_bytes_max bytes. A client that falls that far behind is disconnected with the
+// close reason "client too slow: ..."; it never stalls the database or other clients.
+// Idle connections are pinged and dropped after WsLimits::idle_timeout of silence.
 //
 // Thread safety: Send and Close may be called from any thread; everything else runs on
 // the connection's strand.
@@ -22,18 +26,17 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "db/database.h"
 #include "net/compression.h"
+#include "net/ws_limits.h"
 
 namespace stdb::net {
 
-inline constexpr size_t kOutboxMessagesMax = 16384;
-inline constexpr size_t kOutboxBytesMax = 64 << 20;
-// Bounded: the largest client frame accepted (WebSocket message size limit).
-inline constexpr size_t kClientFrameBytesMax = 16 << 20;
 // A write that has not finished this long after a close was requested is abandoned
 // and the socket closed: the peer is not reading.
 inline constexpr int kCloseGraceSeconds = 5;
@@ -51,6 +54,7 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
     bool v3 = true;           // v3 framing (several messages per frame) or v2
     // false (?confirmed=false): results leave before their transaction is durable.
     bool confirmed = true;
+    WsLimits limits;
   };
 
   WsSession(Stream stream, Params params);
@@ -59,7 +63,7 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   // Connects to the database and serves the connection until it closes.
   boost::asio::awaitable<void> Run();
 
-  void Send(std::shared_ptr<const Bytes> message) override;
+  void Send(protocol::EncodedMessage message) override;
   void Close(std::string reason) override;
 
  private:
@@ -67,11 +71,25 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   // Strand only.
   void CloseOnStrand(boost::beast::websocket::close_code code, std::string reason);
   void HandleFrame(ByteView frame);
+  // Takes the next frame's messages from the outbox (several under v3); empty when the
+  // outbox is, and then marks the writer idle so that the next Send wakes it.
+  std::vector<protocol::EncodedMessage> TakeBatch();
+  // Builds the buffers of one frame from `batch` into frame_buffers_ (and scratch_).
+  void BuildFrame(const std::vector<protocol::EncodedMessage>& batch);
 
   Stream ws_;
   Params params_;
-  std::deque<std::shared_ptr<const Bytes>> outbox_;
+
+  std::mutex mu_;  // guards the fields up to the next blank line
+  std::deque<protocol::EncodedMessage> outbox_;
   size_t outbox_bytes_ = 0;
+  bool writer_idle_ = false;  // the writer waits on wake_ and needs a post to wake
+  bool outbox_closed_ = false;  // no more messages are accepted
+
+  // The frame being written: the tag byte and small pieces are copied into scratch_;
+  // large shared pieces are written from where they are.
+  Bytes scratch_;
+  std::vector<boost::asio::const_buffer> frame_buffers_;
   boost::asio::steady_timer wake_;   // wakes the writer when the outbox fills or closes
   boost::asio::steady_timer guard_;  // drops the connection if closing takes too long
   bool closing_ = false;      // no more messages are queued or processed

@@ -87,17 +87,31 @@ void WriteQueryRows(ByteWriter& w, const QueryRows& q) {
   }
 }
 
-void WriteTransactionUpdate(ByteWriter& w, const TransactionUpdate& tu) {
+void WriteTableUpdate(ByteWriter& w, const TableUpdate& t) {
+  w.String(t.table_name);
+  w.U32(1);  // one TableUpdateRows
+  w.U8(0);   // PersistentTable
+  w.Raw(t.inserts.encoded());
+  w.Raw(t.deletes.encoded());
+}
+
+// `pieces`: when set, shared table update encodings go there as their own pieces (the
+// bytes written to `w` so far are moved there first); otherwise everything goes to `w`.
+void WriteTransactionUpdate(ByteWriter& w, const TransactionUpdate& tu, EncodedMessage* pieces) {
   w.U32(static_cast<uint32_t>(tu.query_sets.size()));
   for (const auto& qs : tu.query_sets) {
     w.U32(qs.query_set_id);
     w.U32(static_cast<uint32_t>(qs.tables.size()));
     for (const auto& t : qs.tables) {
-      w.String(t.table_name);
-      w.U32(1);  // one TableUpdateRows
-      w.U8(0);   // PersistentTable
-      w.Raw(t.inserts.encoded());
-      w.Raw(t.deletes.encoded());
+      if (t.encoding == nullptr) {
+        WriteTableUpdate(w, t);
+      } else if (pieces == nullptr) {
+        w.Raw(*t.encoding);
+      } else {
+        pieces->AppendOwned(w.buffer());
+        w.buffer().clear();
+        pieces->AppendShared(t.encoding);
+      }
     }
   }
 }
@@ -140,6 +154,7 @@ struct ClientEncoder {
 
 struct ServerEncoder {
   ByteWriter& w;
+  EncodedMessage* pieces;  // see WriteTransactionUpdate
   void operator()(const InitialConnection& m) const {
     w.U8(0);
     w.Fixed(m.identity.limbs);
@@ -176,7 +191,7 @@ struct ServerEncoder {
   }
   void operator()(const TransactionUpdate& m) const {
     w.U8(4);
-    WriteTransactionUpdate(w, m);
+    WriteTransactionUpdate(w, m, pieces);
   }
   void operator()(const OneOffQueryResult& m) const {
     w.U8(5);
@@ -198,7 +213,7 @@ struct ServerEncoder {
     switch (o.kind) {
       case ReducerOutcome::Kind::kOk:
         w.LengthPrefixed(o.ret_value);
-        WriteTransactionUpdate(w, o.update);
+        WriteTransactionUpdate(w, o.update, pieces);
         break;
       case ReducerOutcome::Kind::kOkEmpty: break;
       case ReducerOutcome::Kind::kErr: {
@@ -367,7 +382,25 @@ void EncodeClientMessage(const ClientMessage& msg, Bytes& out) {
 
 void EncodeServerMessage(const ServerMessage& msg, Bytes& out) {
   ByteWriter w(out);
-  std::visit(ServerEncoder{w}, msg);
+  std::visit(ServerEncoder{w, nullptr}, msg);
+}
+
+EncodedMessage EncodeServerMessage(const ServerMessage& msg) {
+  EncodedMessage pieces;
+  Bytes tail;
+  ByteWriter w(tail);
+  std::visit(ServerEncoder{w, &pieces}, msg);
+  pieces.AppendOwned(tail);
+  return pieces;
+}
+
+std::shared_ptr<const Bytes> EncodeTableUpdate(const TableUpdate& update) {
+  auto out = std::make_shared<Bytes>();
+  out->reserve(update.table_name.size() + update.inserts.encoded().size() +
+               update.deletes.encoded().size() + 9);
+  ByteWriter w(*out);
+  WriteTableUpdate(w, update);
+  return out;
 }
 
 Result<ClientMessage> DecodeClientMessage(ByteReader& r) {

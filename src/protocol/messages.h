@@ -16,6 +16,7 @@
 #include "base/bytes.h"
 #include "base/int256.h"
 #include "base/status.h"
+#include "protocol/encoded_message.h"
 
 namespace stdb::protocol {
 
@@ -62,7 +63,14 @@ struct TableUpdate {
   std::string table_name;
   BsatnRowList inserts;
   BsatnRowList deletes;
+  // The whole TableUpdate encoded (EncodeTableUpdate), when the sender built it once to
+  // share among clients; the shared encoder then references it instead of copying rows.
+  // Not set by the decoder.
+  std::shared_ptr<const Bytes> encoding;
 };
+
+// The BSATN of one TableUpdate (table name, one PersistentTable part).
+std::shared_ptr<const Bytes> EncodeTableUpdate(const TableUpdate& update);
 
 struct QuerySetUpdate {
   uint32_t query_set_id = 0;
@@ -177,6 +185,8 @@ void EncodeClientMessage(const ClientMessage& msg, Bytes& out);
 Result<ClientMessage> DecodeClientMessage(ByteReader& r);
 
 void EncodeServerMessage(const ServerMessage& msg, Bytes& out);
+// The same bytes as pieces: table updates carrying an `encoding` are shared, not copied.
+EncodedMessage EncodeServerMessage(const ServerMessage& msg);
 Result<ServerMessage> DecodeServerMessage(ByteReader& r);
 
 }  // namespace stdb::protocol

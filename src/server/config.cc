@@ -14,7 +14,8 @@ const std::vector<std::string>& SettingKeys() {
   static const std::vector<std::string> kKeys = {
       "module",    "bind-address", "db-path",           "database",
       "node-name", "io-threads",   "log-level",         "in-memory",
-      "snapshot-every-tx", "snapshot-every-bytes", "log-segment-bytes"};
+      "snapshot-every-tx", "snapshot-every-bytes", "log-segment-bytes",
+      "ws-outbox-messages", "ws-outbox-bytes", "ws-max-message-bytes", "ws-idle-timeout"};
   return kKeys;
 }
 
@@ -26,7 +27,11 @@ Settings FromEnvironment(const std::function<const char*(const char*)>& getenv) 
       {"SPDB_LOG_LEVEL", "log-level"},     {"SPDB_IN_MEMORY", "in-memory"},
       {"SPDB_SNAPSHOT_EVERY_TX", "snapshot-every-tx"},
       {"SPDB_SNAPSHOT_EVERY_BYTES", "snapshot-every-bytes"},
-      {"SPDB_LOG_SEGMENT_BYTES", "log-segment-bytes"}};
+      {"SPDB_LOG_SEGMENT_BYTES", "log-segment-bytes"},
+      {"SPDB_WS_OUTBOX_MESSAGES", "ws-outbox-messages"},
+      {"SPDB_WS_OUTBOX_BYTES", "ws-outbox-bytes"},
+      {"SPDB_WS_MAX_MESSAGE_BYTES", "ws-max-message-bytes"},
+      {"SPDB_WS_IDLE_TIMEOUT", "ws-idle-timeout"}};
   Settings out;
   for (const auto& [var, key] : kVars) {
     if (const char* v = getenv(var); v != nullptr && *v != '\0') out[key] = Setting{v, var};
@@ -194,6 +199,18 @@ Result<Config> Resolve(const Settings& settings) {
   }
   if (auto it = settings.find("log-segment-bytes"); it != settings.end()) {
     STDB_ASSIGN_OR_RETURN(c.log_segment_bytes, ParseCount(it->second, 4096, 1ull << 40));
+  }
+  if (auto it = settings.find("ws-outbox-messages"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.ws_outbox_messages, ParseCount(it->second, 1, 1ull << 24));
+  }
+  if (auto it = settings.find("ws-outbox-bytes"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.ws_outbox_bytes, ParseCount(it->second, 4096, 1ull << 34));
+  }
+  if (auto it = settings.find("ws-max-message-bytes"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.ws_max_message_bytes, ParseCount(it->second, 1024, 1ull << 30));
+  }
+  if (auto it = settings.find("ws-idle-timeout"); it != settings.end()) {
+    STDB_ASSIGN_OR_RETURN(c.ws_idle_timeout_secs, ParseCount(it->second, 0, 86400));
   }
   return c;
 }

@@ -28,6 +28,12 @@ struct Config {
   uint64_t snapshot_every_tx = 1'000'000;
   uint64_t snapshot_every_bytes = 256ull << 20;
   uint64_t log_segment_bytes = 64ull << 20;
+  // WebSocket clients (net/ws_limits.h): outbox bounds, largest client message, idle
+  // timeout in seconds (0: never).
+  uint64_t ws_outbox_messages = 16384;
+  uint64_t ws_outbox_bytes = 64ull << 20;
+  uint64_t ws_max_message_bytes = 16ull << 20;
+  uint64_t ws_idle_timeout_secs = 60;
 };
 
 // One setting's raw text and where it came from ("--bind-address", "SPDB_BIND_ADDRESS",
@@ -38,7 +44,8 @@ struct Setting {
 };
 
 // Raw settings by key: module, bind-address, db-path, database, node-name, io-threads,
-// log-level, in-memory, snapshot-every-tx, snapshot-every-bytes, log-segment-bytes.
+// log-level, in-memory, snapshot-every-tx, snapshot-every-bytes, log-segment-bytes,
+// ws-outbox-messages, ws-outbox-bytes, ws-max-message-bytes, ws-idle-timeout.
 using Settings = std::map<std::string, Setting>;
 
 // The keys above, as accepted in Spacetime.toml.

@@ -3,7 +3,8 @@
 //   spacetimedb [start] [--module <file>] [--database <name>] [--bind-address <ip:port>]
 //               [--db-path <dir>] [--node-name <name>] [--config <Spacetime.toml>]
 //               [--in-memory] [--snapshot-every-tx N] [--snapshot-every-bytes N]
-//               [--log-segment-bytes N] [--restore <backup dir>]
+//               [--log-segment-bytes N] [--restore <backup dir>] [--ws-outbox-messages N]
+//               [--ws-outbox-bytes N] [--ws-max-message-bytes N] [--ws-idle-timeout S]
 //
 // Settings come from flags, then SPDB_* environment variables, then Spacetime.toml
 // (docs/configuration.md). A bad setting stops start-up with one line naming it.
@@ -59,6 +60,14 @@ Settings ParseFlags(int argc, char** argv, std::optional<std::string>& config_fi
   flag("--snapshot-every-tx", "snapshot-every-tx", "take a snapshot every N transactions (default 1000000)");
   flag("--snapshot-every-bytes", "snapshot-every-bytes", "or every N bytes of commit log (default 268435456)");
   flag("--log-segment-bytes", "log-segment-bytes", "commit log segment size (default 67108864)");
+  flag("--ws-outbox-messages", "ws-outbox-messages",
+       "messages queued for one client before it is disconnected as too slow (default 16384)");
+  flag("--ws-outbox-bytes", "ws-outbox-bytes",
+       "bytes queued for one client before it is disconnected as too slow (default 67108864)");
+  flag("--ws-max-message-bytes", "ws-max-message-bytes",
+       "largest message a client may send (default 16777216)");
+  flag("--ws-idle-timeout", "ws-idle-timeout",
+       "seconds without a message or pong before a client is dropped; pinged at half (default 60, 0 = never)");
   bool in_memory = false;
   app.add_flag("--in-memory", in_memory, "keep data in memory only: no commit log, nothing survives a restart");
   std::string config;
@@ -164,7 +173,12 @@ int Run(int argc, char** argv) {
     }
   }
 
-  net::Server server({config->bind_host, config->bind_port, config->io_threads}, registry, **tokens);
+  net::ServerOptions server_options{config->bind_host, config->bind_port, config->io_threads, {}};
+  server_options.ws.outbox_messages_max = config->ws_outbox_messages;
+  server_options.ws.outbox_bytes_max = config->ws_outbox_bytes;
+  server_options.ws.client_message_bytes_max = config->ws_max_message_bytes;
+  server_options.ws.idle_timeout = std::chrono::seconds(config->ws_idle_timeout_secs);
+  net::Server server(std::move(server_options), registry, **tokens);
   auto port = server.Start();
   if (!port.ok()) Fail("--bind-address: " + port.status().message());
   std::string url = "http://" + config->bind_host + ":" + std::to_string(*port);

@@ -224,9 +224,10 @@ std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& de
     }
     if (changes.empty()) continue;
     // Encoded once; every subscriber's message shares these bytes.
-    const protocol::TableUpdate update{q->bound.table_name,
-                                       protocol::BsatnRowList::FromRows(changes.inserts),
-                                       protocol::BsatnRowList::FromRows(changes.deletes)};
+    protocol::TableUpdate update{q->bound.table_name,
+                                 protocol::BsatnRowList::FromRows(changes.inserts),
+                                 protocol::BsatnRowList::FromRows(changes.deletes), nullptr};
+    update.encoding = protocol::EncodeTableUpdate(update);
     for (const auto& [sub, count] : q->subscribers) {
       out[sub.first][sub.second].push_back(update);
     }
