@@ -7,6 +7,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 
@@ -518,7 +519,10 @@ TransactionUpdate GenTransactionUpdate() {
     QuerySetUpdate qs{*rc::gen::arbitrary<uint32_t>(), {}};
     const int tables = *rc::gen::inRange(0, 3);
     for (int t = 0; t < tables; ++t) {
-      qs.tables.push_back(TableUpdate{GenText(), GenRowList(), GenRowList()});
+      TableUpdate update{GenText(), GenRowList(), GenRowList(), nullptr};
+      // As the subscription manager does: encoded once, to be shared.
+      if (*rc::gen::arbitrary<bool>()) update.encoding = EncodeTableUpdate(update);
+      qs.tables.push_back(std::move(update));
     }
     tu.query_sets.push_back(std::move(qs));
   }
@@ -782,6 +786,56 @@ TEST(MessageDecode, EventTableRowsDecodeAsInserts) {
 }
 
 // clang-format on
+
+// ---- shared pieces ----
+
+// The table updates of `m` that carry a shared encoding.
+std::vector<const Bytes*> SharedEncodings(const ServerMessage& m) {
+  const TransactionUpdate* tu = std::get_if<TransactionUpdate>(&m);
+  if (const auto* rr = std::get_if<ReducerResult>(&m);
+      rr != nullptr && rr->outcome.kind == ReducerOutcome::Kind::kOk) {
+    tu = &rr->outcome.update;
+  }
+  std::vector<const Bytes*> out;
+  if (tu == nullptr) return out;
+  for (const auto& qs : tu->query_sets) {
+    for (const auto& t : qs.tables) {
+      if (t.encoding != nullptr) out.push_back(t.encoding.get());
+    }
+  }
+  return out;
+}
+
+RC_GTEST_PROP(EncodedMessage, PiecesSpellTheFlatEncodingAndShareTableUpdates, ()) {
+  // Proves the piece encoder writes exactly the bytes of the flat one, and that every
+  // table update encoded in advance is referenced (the same buffer), not copied: that
+  // is what lets 1,000 subscribers share one copy of a transaction's rows.
+  const ServerMessage m = GenServerMessage();
+  Bytes flat;
+  EncodeServerMessage(m, flat);
+  const EncodedMessage pieces = EncodeServerMessage(m);
+  RC_ASSERT(pieces.size() == flat.size());
+  RC_ASSERT(pieces.Flatten() == flat);
+  std::vector<const Bytes*> referenced;
+  for (const auto& p : pieces.pieces()) {
+    RC_ASSERT(!p->empty());
+    referenced.push_back(p.get());
+  }
+  for (const Bytes* shared : SharedEncodings(m)) {
+    if (shared->empty()) continue;
+    RC_ASSERT(std::find(referenced.begin(), referenced.end(), shared) != referenced.end());
+  }
+}
+
+TEST(EncodedMessage, ATransactionUpdateForOneSubscriberIsAHeaderAndTheSharedRows) {
+  TableUpdate update{"t", Rows({{7}, {8}}), BsatnRowList(), nullptr};
+  update.encoding = EncodeTableUpdate(update);
+  const EncodedMessage m =
+      EncodeServerMessage(ServerMessage(TransactionUpdate{{QuerySetUpdate{5, {update}}}}));
+  ASSERT_EQ(m.pieces().size(), 2u);
+  EXPECT_EQ(Hex(*m.pieces()[0]), Hex(Expect().U8(4).U32(1).U32(5).U32(1).bytes()));
+  EXPECT_EQ(m.pieces()[1].get(), update.encoding.get());
+}
 
 }  // namespace
 }  // namespace stdb::protocol

@@ -597,9 +597,18 @@ RC_GTEST_PROP(SubscriptionProperty, AppliedUpdatesEqualQueriesEvaluatedFromScrat
         RC_ASSERT(u.client > last);  // one update per client, in client order
         last = u.client;
         RC_ASSERT(!u.query_sets.empty());
+        // Applied as the client sees them: encoded with the shared pieces, sent as bytes,
+        // decoded.
+        const Bytes wire = protocol::EncodeServerMessage(
+                               protocol::ServerMessage(protocol::TransactionUpdate{u.query_sets}))
+                               .Flatten();
+        ByteReader reader(wire);
+        auto decoded = protocol::DecodeServerMessage(reader);
+        RC_ASSERT(decoded.ok() && reader.at_end());
+        const auto& sets = std::get<protocol::TransactionUpdate>(*decoded).query_sets;
         QuerySetId last_set = 0;
-        for (size_t i = 0; i < u.query_sets.size(); ++i) {
-          const auto& qs = u.query_sets[i];
+        for (size_t i = 0; i < sets.size(); ++i) {
+          const auto& qs = sets[i];
           RC_ASSERT(i == 0 || qs.query_set_id > last_set);
           last_set = qs.query_set_id;
           RC_ASSERT(clients[u.client].contains(qs.query_set_id));
