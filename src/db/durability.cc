@@ -254,38 +254,77 @@ Result<Recovered> Recover(const std::string& db_name, const DurabilityOptions& o
 // ---------------------------------------------------------------------------------------
 // ReleaseQueue.
 
+ReleaseQueue::ReleaseQueue() : thread_([this] { Run(); }) {}
+
+ReleaseQueue::~ReleaseQueue() { Close(); }
+
 void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes) {
-  // Actions run under the lock, so that they leave in the order they were released even
-  // when the writer thread is running earlier ones at this moment. They only queue
-  // network sends and reply callbacks.
   std::unique_lock lock(mu_);
-  if (!failure_ && !(waiting_.empty() && durable_records_ >= after_records)) {
-    durable_cv_.wait(lock, [&] {
-      return failure_.has_value() || (waiting_.size() < kReleaseWaitingMax &&
-                                      waiting_bytes_ + bytes <= kReleaseWaitingBytesMax) ||
-             waiting_.empty();
-    });
+  durable_cv_.wait(lock, [&] {
+    return failure_.has_value() || closing_ ||
+           (waiting_.size() < kReleaseWaitingMax &&
+            waiting_bytes_ + bytes <= kReleaseWaitingBytesMax) ||
+           waiting_.empty();
+  });
+  if (closing_) return;
+  const bool wake = waiting_.empty();  // otherwise the thread is already due to look
+  waiting_.push_back(Waiting{after_records, std::move(action), bytes});
+  waiting_bytes_ += bytes;
+  if (wake) ready_cv_.notify_one();
+}
+
+void ReleaseQueue::Run() {
+  // Why results that can no longer become durable did not: the log failed, or the
+  // database closed it first.
+  static const Status kStopped(ErrorCode::kIo,
+                               "the database stopped before the transaction was durable");
+  std::deque<std::pair<Waiting, const Status*>> ready;
+  std::unique_lock lock(mu_);
+  auto can_run = [&] {
+    return !waiting_.empty() && (failure_.has_value() || closing_ ||
+                                 waiting_.front().after_records <= durable_records_);
+  };
+  while (true) {
+    ready_cv_.wait(lock, [&] { return (closing_ && waiting_.empty()) || can_run(); });
+    if (waiting_.empty()) return;  // closing, and everything has run
+    // Take every result that may leave now, and run them in order without the lock, so
+    // the worker can keep releasing meanwhile.
+    const std::optional<Status> failure = failure_;
+    while (can_run()) {
+      Waiting& w = waiting_.front();
+      const Status* why = w.after_records <= durable_records_ ? nullptr
+                          : failure                           ? &*failure
+                                                              : &kStopped;
+      waiting_bytes_ -= w.bytes;
+      ready.emplace_back(std::move(w), why);
+      waiting_.pop_front();
+    }
+    durable_cv_.notify_all();  // room for a worker blocked on the bound
+    lock.unlock();
+    for (auto& [w, why] : ready) w.action(why);
+    ready.clear();
+    lock.lock();
   }
-  if (failure_) {
-    action(&*failure_);
-  } else if (waiting_.empty() && durable_records_ >= after_records) {
-    action(nullptr);
-  } else {
-    waiting_.push_back(Waiting{after_records, std::move(action), bytes});
-    waiting_bytes_ += bytes;
+}
+
+void ReleaseQueue::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !thread_.joinable()) return;
+    // The owner closes the log first: what still waits then will never become durable.
+    closing_ = true;
   }
+  ready_cv_.notify_all();
+  durable_cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void ReleaseQueue::OnDurable(uint64_t durable_offset) {
   {
     std::lock_guard lock(mu_);
     durable_records_ = std::max(durable_records_, durable_offset + 1);
-    while (!waiting_.empty() && waiting_.front().after_records <= durable_records_) {
-      waiting_.front().action(nullptr);
-      waiting_bytes_ -= waiting_.front().bytes;
-      waiting_.pop_front();
-    }
   }
+  ready_cv_.notify_one();
   durable_cv_.notify_all();
 }
 
@@ -294,10 +333,8 @@ void ReleaseQueue::OnFailure(const Status& why) {
     std::lock_guard lock(mu_);
     if (!failure_) failure_ = why;
     failed_ = true;
-    for (auto& w : waiting_) w.action(&*failure_);
-    waiting_.clear();
-    waiting_bytes_ = 0;
   }
+  ready_cv_.notify_one();
   durable_cv_.notify_all();
 }
 
@@ -336,7 +373,7 @@ Result<std::unique_ptr<Durability>> Durability::Open(std::string db_name,
   lo.on_durable = [releases](uint64_t offset) { releases->OnDurable(offset); };
   d->on_failure_ = std::move(on_failure);
   lo.on_failure = [d = d.get()](const Status& why) { d->Fail(why); };
-  d->releases_.durable_records_ = end.next_offset;
+  if (end.next_offset > 0) d->releases_.OnDurable(end.next_offset - 1);
   STDB_ASSIGN_OR_RETURN(d->log_, log::CommitLog::Open(std::move(lo), end));
   d->next_offset_ = end.next_offset;
   d->snap_thread_ = std::thread(&Durability::SnapshotLoop, d.get());
@@ -525,6 +562,8 @@ void Durability::Close() {
   }
   snap_cv_.notify_all();
   if (snap_thread_.joinable()) snap_thread_.join();
+  // The log is closed, so everything is durable or failed: the last results leave now.
+  releases_.Close();
 }
 
 }  // namespace stdb::db

@@ -101,17 +101,20 @@ struct BackupSet {
 
 // Results that may leave only once the transactions before them are durable.
 //
-// Every result the database produces (a message to a client, the reply to an HTTP
-// request) is handed to Release with the number of records appended so far. It runs at
-// once if all of those are durable (and nothing is waiting before it), otherwise when
-// the commit log reports them durable, in the order released. If the log fails, every
-// waiting result runs with the failure instead (the client is told, never acknowledged).
+// Every result the database produces (a transaction's messages to its subscribers, the
+// reply to an HTTP request) is handed to Release with the number of records appended so
+// far. The queue's own thread runs each result once all of those records are durable,
+// in the order released; if the log fails, every waiting result runs with the failure
+// instead (the client is told, never acknowledged). Neither the worker nor the log's
+// writer runs results: fanning a transaction out to a thousand subscribers delays
+// neither the next transaction nor the next fsync.
 //
 // Bounded: at most kReleaseWaitingMax results (kReleaseWaitingBytesMax bytes of
 // messages) wait; Release then blocks the worker until the log catches up, which fills
 // the database's request queue, so new requests are refused with kOverloaded.
 //
-// Thread safety: Release from the worker; OnDurable/OnFailure from the log's writer.
+// Thread safety: Release from the worker; OnDurable/OnFailure from the log's writer;
+// Close from the owner once nothing else calls in.
 inline constexpr size_t kReleaseWaitingMax = 65536;
 inline constexpr uint64_t kReleaseWaitingBytesMax = 256ull << 20;
 
@@ -119,6 +122,12 @@ class ReleaseQueue {
  public:
   // `failed` is null when the transaction is durable, else why it never will be.
   using Action = std::function<void(const Status* failed)>;
+
+  ReleaseQueue();
+  // Close.
+  ~ReleaseQueue();
+  ReleaseQueue(const ReleaseQueue&) = delete;
+  ReleaseQueue& operator=(const ReleaseQueue&) = delete;
 
   // `after_records`: the action waits until this many records are durable. `bytes`: what
   // it holds (for the bound).
@@ -130,6 +139,9 @@ class ReleaseQueue {
   // Blocks until at least `records` records are durable (or the log failed); false if
   // the log failed.
   bool WaitDurable(uint64_t records);
+  // Runs what can run (everything, once the log is closed and so durable or failed) and
+  // stops the thread. Results released later never run. Idempotent.
+  void Close();
 
  private:
   struct Waiting {
@@ -137,15 +149,20 @@ class ReleaseQueue {
     Action action;
     uint64_t bytes;
   };
+  void Run();
+
   mutable std::mutex mu_;
-  std::condition_variable durable_cv_;
+  std::condition_variable durable_cv_;  // durable_records_, failure_, room in waiting_
+  std::condition_variable ready_cv_;    // wakes the thread: a result may be ready
   std::deque<Waiting> waiting_;
   uint64_t durable_records_ = 0;
   uint64_t waiting_bytes_ = 0;
   std::optional<Status> failure_;
+  bool closing_ = false;
   // Set with failure_: lets the worker check for a failure on every transaction without
-  // taking the lock the writer holds while it releases results.
+  // taking the lock.
   std::atomic<bool> failed_{false};
+  std::thread thread_;
   friend class Durability;
 };
 

@@ -7,6 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <atomic>
+#include <mutex>
+#include <condition_variable>
+#include <thread>
+#include <set>
 
 #include "db/database.h"
 #include "db/db_test_util.h"
@@ -316,6 +321,64 @@ TEST_F(FailingDiskTest, ShortWritesStillMakeADurableLog) {
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Send("short write " + std::to_string(i)).ok());
   Open();
   EXPECT_EQ(Rows("SELECT * FROM message").size(), 20u);
+}
+
+// ---- ReleaseQueue ----
+
+TEST(ReleaseQueueTest, ResultsRunInOrderOnTheQueuesThreadOnlyOnceDurable) {
+  // Proves the release contract the fan-out relies on: nothing runs on the releasing
+  // (worker) thread, nothing runs before its records are durable, and results leave in
+  // the order released even when later ones became durable first.
+  ReleaseQueue q;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> ran;
+  std::set<std::thread::id> threads;
+  auto action = [&](int n) {
+    return [&, n](const Status* failed) {
+      std::lock_guard lock(mu);
+      ran.push_back(failed == nullptr ? n : -n);
+      threads.insert(std::this_thread::get_id());
+      cv.notify_all();
+    };
+  };
+  auto wait_for = [&](size_t count) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, testing::kWaitTimeout, [&] { return ran.size() >= count; });
+  };
+  q.Release(1, action(1));
+  q.Release(3, action(2));
+  q.Release(2, action(3));  // durable before 2's records, but released after it
+  q.Release(5, action(4));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(ran.empty());
+  }
+  q.OnDurable(0);  // 1 record durable
+  ASSERT_TRUE(wait_for(1));
+  q.OnDurable(2);  // 3 records
+  ASSERT_TRUE(wait_for(3));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+  }
+  q.OnFailure(IoError("disk gone"));
+  ASSERT_TRUE(wait_for(4));
+  q.Close();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3, -4}));
+  EXPECT_EQ(threads.size(), 1u);
+  EXPECT_FALSE(threads.contains(std::this_thread::get_id()));
+}
+
+TEST(ReleaseQueueTest, CloseRunsWhatWaitsWithAFailureIfItNeverBecameDurable) {
+  ReleaseQueue q;
+  std::atomic<int> ok{0}, failed{0};
+  q.Release(0, [&](const Status* f) { (f ? failed : ok)++; });
+  q.Release(7, [&](const Status* f) { (f ? failed : ok)++; });
+  q.Close();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(failed.load(), 1);
 }
 
 }  // namespace
