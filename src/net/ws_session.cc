@@ -1,8 +1,6 @@
 #include "net/ws_session.h"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -25,7 +23,6 @@ constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
 WsSession::WsSession(Stream stream, Params params)
     : ws_(std::move(stream)),
       params_(std::move(params)),
-      wake_(ws_.get_executor()),
       guard_(ws_.get_executor()) {}
 
 WsSession::~WsSession() = default;
@@ -48,13 +45,13 @@ void WsSession::Send(protocol::EncodedMessage message) {
     } else {
       outbox_bytes_ += message.size();
       outbox_.push_back(std::move(message));
-      wake = std::exchange(writer_idle_, false);
+      wake = !std::exchange(writing_, true);
     }
   }
   if (!overflow.empty()) {
     Close(std::move(overflow));
   } else if (wake) {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->WriteNext(); });
   }
 }
 
@@ -69,14 +66,17 @@ void WsSession::CloseOnStrand(websocket::close_code code, std::string reason) {
   closing_ = true;
   LogInfo("ws", "closing client " + std::to_string(params_.client_id) + ": " + reason);
   close_ = websocket::close_reason(code, CloseReason(reason));
+  bool idle = false;
   {
     // Messages not yet written are dropped: the client will resubscribe on reconnect.
     std::lock_guard lock(mu_);
     outbox_closed_ = true;
     outbox_.clear();
     outbox_bytes_ = 0;
+    idle = !std::exchange(writing_, true);
   }
-  wake_.cancel();
+  // A running write chain sends the close frame when its write completes.
+  if (idle) WriteNext();
   // A writer blocked on a peer that does not read, or a peer that never completes the
   // close handshake, must not hold the connection open: drop it after a grace period.
   guard_.expires_after(std::chrono::seconds(kCloseGraceSeconds));
@@ -115,7 +115,6 @@ asio::awaitable<void> WsSession::Run() {
   Status s = params_.database->Connect(params_.client_id, params_.caller, params_.token, self,
                                        params_.confirmed);
   if (!s.ok()) CloseOnStrand(websocket::close_code::try_again_later, s.message());
-  asio::co_spawn(ws_.get_executor(), WriteLoop(), asio::detached);
 
   beast::flat_buffer buffer;
   while (true) {
@@ -133,25 +132,30 @@ asio::awaitable<void> WsSession::Run() {
   }
   reader_done_ = true;
   closing_ = true;
-  wake_.cancel();
+  {
+    std::lock_guard lock(mu_);
+    outbox_closed_ = true;
+    outbox_.clear();
+    outbox_bytes_ = 0;
+  }
   guard_.cancel();
   params_.database->Disconnect(params_.client_id);
 }
 
-std::vector<protocol::EncodedMessage> WsSession::TakeBatch() {
-  std::vector<protocol::EncodedMessage> batch;
+void WsSession::TakeBatch() {
+  batch_.clear();
   std::lock_guard lock(mu_);
   size_t bytes = 0;
   while (!outbox_.empty()) {
     const size_t size = outbox_.front().size();
-    if (!batch.empty() && (!params_.v3 || bytes + size > kFrameBatchBytes)) break;
+    if (!batch_.empty() && (!params_.v3 || bytes + size > kFrameBatchBytes)) break;
     bytes += size;
     outbox_bytes_ -= size;
-    batch.push_back(std::move(outbox_.front()));
+    batch_.push_back(std::move(outbox_.front()));
     outbox_.pop_front();
   }
-  if (batch.empty()) writer_idle_ = true;
-  return batch;
+  // Ending the chain under the lock: a Send after this starts a new one.
+  if (batch_.empty()) writing_ = false;
 }
 
 void WsSession::BuildFrame(const std::vector<protocol::EncodedMessage>& batch) {
@@ -197,31 +201,35 @@ void WsSession::BuildFrame(const std::vector<protocol::EncodedMessage>& batch) {
   end_run();
 }
 
-asio::awaitable<void> WsSession::WriteLoop() {
-  auto self = shared_from_this();
-  while (true) {
-    // The batch holds its pieces alive until the frame is written.
-    std::vector<protocol::EncodedMessage> batch = TakeBatch();
-    if (batch.empty()) {
-      if (closing_) break;
-      // TakeBatch marked the writer idle: the next Send posts wake_.cancel(), which runs
-      // on this strand only after this wait has started.
-      wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await wake_.async_wait(kNoThrow);
-      continue;
+void WsSession::WriteNext() {
+  TakeBatch();
+  if (batch_.empty()) {
+    if (close_ && !close_sent_ && !reader_done_) {
+      close_sent_ = true;
+      // Nothing more is written after the close frame: keep the chain marked running.
+      {
+        std::lock_guard lock(mu_);
+        writing_ = true;
+      }
+      ws_.async_close(*close_, [self = shared_from_this()](boost::system::error_code) {});
     }
-    BuildFrame(batch);
-    auto [ec, n] = co_await ws_.async_write(frame_buffers_, kNoThrow);
+    return;
+  }
+  BuildFrame(batch_);
+  ws_.async_write(frame_buffers_, [self = shared_from_this()](boost::system::error_code ec,
+                                                               size_t) {
+    self->batch_.clear();
     if (ec) {
-      closing_ = true;
-      break;
+      // The connection is broken; the reader sees it too and disconnects the client.
+      self->closing_ = true;
+      std::lock_guard lock(self->mu_);
+      self->outbox_closed_ = true;
+      self->outbox_.clear();
+      self->outbox_bytes_ = 0;
+      return;  // the chain stays marked running: nothing is written any more
     }
-  }
-  {
-    std::lock_guard lock(mu_);
-    outbox_closed_ = true;
-  }
-  if (close_ && !reader_done_) co_await ws_.async_close(*close_, kNoThrow);
+    self->WriteNext();
+  });
 }
 
 }  // namespace stdb::net

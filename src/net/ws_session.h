@@ -5,11 +5,11 @@
 // connection with a reason; the database and other clients are unaffected.
 //
 // Writing: the database queues encoded ServerMessages through Send (any thread) into a
-// locked outbox; a writer coroutine takes what has queued and writes it in order: under
-// v3 as one frame carrying every queued message (up to kFrameBatchBytes), under v2 one
-// frame per message. The frame is compressed (gzip/brotli, as the client asked) when its
-// payload is above 1 KiB. Send wakes the writer only when it is idle, so a busy
-// connection costs the sender a lock and a push per message.
+// locked outbox. A chain of writes on the strand takes what has queued and writes it in
+// order: under v3 as one frame carrying every queued message (up to kFrameBatchBytes),
+// under v2 one frame per message. The frame is compressed (gzip/brotli, as the client
+// asked) when its payload is above 1 KiB. Send starts the chain (one post) only when it
+// is not running, so a busy connection costs the sender a lock and a push per message.
 //
 // Bounded: the outbox holds at most WsLimits::outbox_messages_max messages and
 // outbox_bytes_max bytes. A client that falls that far behind is disconnected with the
@@ -67,13 +67,15 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   void Close(std::string reason) override;
 
  private:
-  boost::asio::awaitable<void> WriteLoop();
+  // Strand only: writes the next batch, and again when that write completes, until the
+  // outbox is empty; then sends the close frame if one is due.
+  void WriteNext();
   // Strand only.
   void CloseOnStrand(boost::beast::websocket::close_code code, std::string reason);
   void HandleFrame(ByteView frame);
-  // Takes the next frame's messages from the outbox (several under v3); empty when the
-  // outbox is, and then marks the writer idle so that the next Send wakes it.
-  std::vector<protocol::EncodedMessage> TakeBatch();
+  // Takes the next frame's messages from the outbox (several under v3) into batch_;
+  // when the outbox is empty, ends the write chain so that the next Send starts one.
+  void TakeBatch();
   // Builds the buffers of one frame from `batch` into frame_buffers_ (and scratch_).
   void BuildFrame(const std::vector<protocol::EncodedMessage>& batch);
 
@@ -83,14 +85,15 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   std::mutex mu_;  // guards the fields up to the next blank line
   std::deque<protocol::EncodedMessage> outbox_;
   size_t outbox_bytes_ = 0;
-  bool writer_idle_ = false;  // the writer waits on wake_ and needs a post to wake
+  bool writing_ = false;        // a write chain is running or posted
   bool outbox_closed_ = false;  // no more messages are accepted
 
-  // The frame being written: the tag byte and small pieces are copied into scratch_;
-  // large shared pieces are written from where they are.
+  // The frame being written: its messages (holding the pieces alive), the tag byte and
+  // small pieces copied into scratch_; large shared pieces are written from where they are.
+  std::vector<protocol::EncodedMessage> batch_;
   Bytes scratch_;
   std::vector<boost::asio::const_buffer> frame_buffers_;
-  boost::asio::steady_timer wake_;   // wakes the writer when the outbox fills or closes
+  bool close_sent_ = false;
   boost::asio::steady_timer guard_;  // drops the connection if closing takes too long
   bool closing_ = false;      // no more messages are queued or processed
   bool reader_done_ = false;
