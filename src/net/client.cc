@@ -271,6 +271,7 @@ struct WsClient::Impl {
   std::deque<protocol::ServerMessage> pending;  // messages split from a v3 frame
   std::optional<std::pair<int, std::string>> closed;
   Bytes last_frame;  // raw bytes of the last frame read
+  size_t frames_received = 0;
 
   beast::flat_buffer read_buffer;
   bool read_pending = false;  // an async_read is outstanding
@@ -290,6 +291,8 @@ std::optional<std::pair<int, std::string>> WsClient::close_reason() const { retu
 
 const Bytes& WsClient::last_frame() const { return impl_->last_frame; }
 
+size_t WsClient::frames_received() const { return impl_->frames_received; }
+
 Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
   STDB_ASSIGN_OR_RETURN(Url u, ParseUrl(options.url));
   auto impl = std::make_unique<Impl>();
@@ -299,7 +302,20 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
   if (ec) return IoError("cannot resolve " + u.host + ": " + ec.message());
   auto& lowest = beast::get_lowest_layer(impl->ws);
   lowest.expires_after(kWsHandshakeTimeout);
-  lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  if (options.receive_buffer_bytes && !endpoints.empty()) {
+    // The range form of async_connect closes and reopens the socket for each address,
+    // which would drop the option; so open, set it, and connect to the first address.
+    const tcp::endpoint endpoint = *endpoints.begin();
+    lowest.socket().open(endpoint.protocol(), ec);
+    if (!ec) {
+      lowest.socket().set_option(
+          asio::socket_base::receive_buffer_size(*options.receive_buffer_bytes), ec);
+    }
+    if (ec) return IoError("cannot set up the socket: " + ec.message());
+    lowest.async_connect(endpoint, [&](beast::error_code e) { ec = e; });
+  } else {
+    lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  }
   RunAll(impl->ioc);
   if (ec)
     return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
@@ -378,13 +394,17 @@ Result<protocol::ServerMessage> WsClient::Receive(std::chrono::milliseconds time
   }
   im.read_done = false;
   if (const beast::error_code ec = im.read_ec) {
-    if (ec == websocket::error::closed) {
+    // A close frame that arrived counts even if the closing handshake then failed: a
+    // server that closes its socket right after sending it bounces the client's reply
+    // (Beast's teardown can do this), and the read then ends with that error instead.
+    if (ec == websocket::error::closed || im.ws.reason().code != websocket::close_code::none) {
       const auto& r = im.ws.reason();
       im.closed = std::make_pair(static_cast<int>(r.code), std::string(r.reason.c_str()));
       return IoError("connection closed by server: " + std::string(r.reason.c_str()));
     }
     return IoError("receive failed: " + ec.message());
   }
+  ++im.frames_received;
   const auto data = im.read_buffer.cdata();
   const auto* frame = static_cast<const uint8_t*>(data.data());
   im.last_frame.assign(frame, frame + data.size());

@@ -75,6 +75,11 @@ class WsClient {
     std::string url;  // ws://host:port/v1/database/<name>/subscribe?...
     std::vector<std::string> subprotocols = {"v3.bsatn.spacetimedb", "v2.bsatn.spacetimedb"};
     std::optional<std::string> bearer_token;
+    // If set, SO_RCVBUF for the socket, applied before connecting so that the TCP window
+    // stays this small (the kernel doubles it for bookkeeping and keeps a floor). For
+    // tests of slow readers: a client that stops reading then stalls the server's writes
+    // after a few KiB instead of several MiB.
+    std::optional<int> receive_buffer_bytes;
   };
   // Connects and completes the WebSocket handshake. On an HTTP rejection the Status
   // message carries the status code and body.
@@ -102,6 +107,11 @@ class WsClient {
   // included (empty before the first). Messages split from one v3 frame share it. For
   // tests of framing and compression.
   const Bytes& last_frame() const;
+
+  // How many WebSocket messages (frames, in the protocol's sense) Receive has read from
+  // the socket so far; a v3 frame carrying several server messages counts once. Control
+  // frames (ping, pong, close) are not counted. For tests of batching.
+  size_t frames_received() const;
 
   void Close();
 

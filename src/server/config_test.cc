@@ -93,6 +93,106 @@ TEST(Config, DurabilitySettingsAreReadAndChecked) {
   }
 }
 
+TEST(Config, WebSocketLimitsComeFromFlagsEnvironmentAndTheFile) {
+  // Proves the four WebSocket settings keep their documented defaults when unset, and are
+  // read from flags, SPDB_WS_* variables and Spacetime.toml, down to their lowest values.
+  TempDir dir;
+  const Setting db_path{dir.path.string(), "--db-path"};
+  auto defaults = Resolve({{"db-path", db_path}});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->ws_outbox_messages, 16384u);
+  EXPECT_EQ(defaults->ws_outbox_bytes, 64u << 20);
+  EXPECT_EQ(defaults->ws_max_message_bytes, 16u << 20);
+  EXPECT_EQ(defaults->ws_idle_timeout_secs, 60u);
+
+  Settings flags{{"db-path", db_path},
+                 {"ws-outbox-messages", Setting{"1", "--ws-outbox-messages"}},
+                 {"ws-outbox-bytes", Setting{"4096", "--ws-outbox-bytes"}},
+                 {"ws-max-message-bytes", Setting{"1024", "--ws-max-message-bytes"}},
+                 {"ws-idle-timeout", Setting{"0", "--ws-idle-timeout"}}};
+  auto from_flags = Resolve(flags);
+  ASSERT_TRUE(from_flags.ok()) << from_flags.status().ToString();
+  EXPECT_EQ(from_flags->ws_outbox_messages, 1u);
+  EXPECT_EQ(from_flags->ws_outbox_bytes, 4096u);
+  EXPECT_EQ(from_flags->ws_max_message_bytes, 1024u);
+  EXPECT_EQ(from_flags->ws_idle_timeout_secs, 0u);  // never
+
+  Settings env = Env({{"SPDB_WS_OUTBOX_MESSAGES", "200"},
+                      {"SPDB_WS_OUTBOX_BYTES", "1048576"},
+                      {"SPDB_WS_MAX_MESSAGE_BYTES", "65536"},
+                      {"SPDB_WS_IDLE_TIMEOUT", "5"}});
+  EXPECT_EQ(env.at("ws-outbox-messages").source, "SPDB_WS_OUTBOX_MESSAGES");
+  EXPECT_EQ(env.at("ws-outbox-bytes").source, "SPDB_WS_OUTBOX_BYTES");
+  EXPECT_EQ(env.at("ws-max-message-bytes").source, "SPDB_WS_MAX_MESSAGE_BYTES");
+  EXPECT_EQ(env.at("ws-idle-timeout").source, "SPDB_WS_IDLE_TIMEOUT");
+  auto file = FromToml("ws-outbox-messages = 300\nws-outbox-bytes = 8192\n"
+                       "ws-max-message-bytes = \"2048\"\nws-idle-timeout = 86400\n",
+                       "Spacetime.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->at("ws-idle-timeout").source, "Spacetime.toml: ws-idle-timeout");
+  auto from_file = Resolve(Merge(*file, {{"db-path", db_path}}));
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  EXPECT_EQ(from_file->ws_outbox_messages, 300u);
+  EXPECT_EQ(from_file->ws_outbox_bytes, 8192u);
+  EXPECT_EQ(from_file->ws_max_message_bytes, 2048u);
+  EXPECT_EQ(from_file->ws_idle_timeout_secs, 86400u);
+  // The usual precedence: a flag beats the environment, which beats the file.
+  Settings all = Merge(Merge(*file, env), {{"db-path", db_path},
+                                           {"ws-idle-timeout", Setting{"9", "--ws-idle-timeout"}}});
+  auto merged = Resolve(all);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->ws_outbox_messages, 200u);
+  EXPECT_EQ(merged->ws_outbox_bytes, 1048576u);
+  EXPECT_EQ(merged->ws_max_message_bytes, 65536u);
+  EXPECT_EQ(merged->ws_idle_timeout_secs, 9u);
+}
+
+TEST(Config, BadWebSocketLimitsAreOneLineErrorsNamingTheSetting) {
+  // Proves out-of-range and non-numeric WebSocket settings stop start-up with one line
+  // that names the setting's source and quotes the value, wherever the value came from.
+  TempDir dir;
+  const Setting db_path{dir.path.string(), "--db-path"};
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"ws-outbox-messages", "0"},         {"ws-outbox-messages", "16777217"},
+      {"ws-outbox-messages", "many"},      {"ws-outbox-messages", "-1"},
+      {"ws-outbox-bytes", "4095"},         {"ws-outbox-bytes", "1MiB"},
+      {"ws-outbox-bytes", "17179869185"},  {"ws-outbox-bytes", "99999999999999999999999"},
+      {"ws-max-message-bytes", "1023"},    {"ws-max-message-bytes", "1073741825"},
+      {"ws-max-message-bytes", "2e6"},     {"ws-max-message-bytes", ""},
+      {"ws-idle-timeout", "86401"},        {"ws-idle-timeout", "-5"},
+      {"ws-idle-timeout", "1.5"},          {"ws-idle-timeout", "60s"},
+      {"ws-idle-timeout", " 60"}};
+  for (const auto& [key, value] : bad) {
+    const std::vector<std::string> sources = {"--" + key, "SPDB_X", "Spacetime.toml: " + key};
+    for (const std::string& source : sources) {
+      SCOPED_TRACE(source + " = '" + value + "'");
+      auto r = Resolve({{key, Setting{value, source}}, {"db-path", db_path}});
+      ASSERT_FALSE(r.ok());
+      const std::string& m = r.status().message();
+      EXPECT_EQ(m.rfind(source + ": ", 0), 0u) << m;
+      EXPECT_NE(m.find("'" + value + "'"), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+  }
+  // Through the real readers: a variable and a file value that parse as settings but
+  // not as numbers in range.
+  auto env = Resolve(Merge(Env({{"SPDB_WS_IDLE_TIMEOUT", "soon"}}), {{"db-path", db_path}}));
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.status().message().rfind("SPDB_WS_IDLE_TIMEOUT: ", 0), 0u)
+      << env.status().message();
+  auto file = FromToml("ws-outbox-bytes = -4096\n", "Spacetime.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto negative = Resolve(Merge(*file, {{"db-path", db_path}}));
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.status().message().rfind("Spacetime.toml: ws-outbox-bytes: ", 0), 0u)
+      << negative.status().message();
+  // A TOML value of the wrong type is refused when the file is read, naming the key.
+  auto fractional = FromToml("ws-max-message-bytes = 1.5\n", "Spacetime.toml");
+  ASSERT_FALSE(fractional.ok());
+  EXPECT_NE(fractional.status().message().find("'ws-max-message-bytes'"), std::string::npos)
+      << fractional.status().message();
+}
+
 TEST(Config, BadAddressIsOneLineNamingTheSetting) {
   // Proves an unparseable address stops start-up with a message naming its source.
   for (const std::string bad : {"foo", "127.0.0.1", "127.0.0.1:99999", "1.2.3:80", "[::1]80"}) {

@@ -1,6 +1,7 @@
 // edge_cases: a small module for the integration tests, covering what quickstart_chat
 // does not: a reducer with several typed parameters, a reducer that throws, a private
-// table, and a bulk insert that makes messages larger than the compression threshold.
+// table, a bulk insert that makes messages larger than the compression threshold, and a
+// small call that inserts a large row (add_large_item).
 #include <stdb/module.h>
 
 #include <stdexcept>
@@ -41,6 +42,17 @@ void add_items(stdb::ReducerContext& ctx, uint64_t first_id, uint32_t count, std
   }
 }
 STDB_REDUCER(add_items, first_id, count, label);
+
+// Bounded: add_large_item makes labels of at most this many bytes.
+constexpr uint32_t kLargeLabelBytesMax = 1 << 20;
+
+// Inserts one item whose label is `bytes` bytes long: a small call that makes a large
+// update, for the tests of slow clients and batching.
+void add_large_item(stdb::ReducerContext& ctx, uint64_t id, uint32_t bytes) {
+  if (bytes > kLargeLabelBytesMax) throw std::runtime_error("label too large");
+  ctx.db[item].insert(Item{id, std::string(bytes, 'x'), 0});
+}
+STDB_REDUCER(add_large_item, id, bytes);
 
 // Writes a row, then fails by throwing a standard exception: the write must roll back
 // and the caller must see `message`.
