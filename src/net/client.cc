@@ -320,6 +320,9 @@ Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
   if (ec)
     return IoError("cannot connect to " + u.host + ":" + std::to_string(u.port) + ": " +
                    ec.message());
+  // Frames leave whole: without this a message above one segment waits for the peer's
+  // delayed ACK (~40 ms) before its tail is sent.
+  lowest.socket().set_option(tcp::no_delay(true), ec);
   std::string offer;
   for (const auto& p : options.subprotocols) offer += (offer.empty() ? "" : ", ") + p;
   impl->ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {

@@ -34,8 +34,11 @@ void WsSession::Send(protocol::EncodedMessage message) {
     std::lock_guard lock(mu_);
     if (outbox_closed_) return;
     const WsLimits& limits = params_.limits;
-    if (outbox_.size() >= limits.outbox_messages_max ||
-        outbox_bytes_ + message.size() > limits.outbox_bytes_max) {
+    // A single message larger than the byte bound still goes to a client that has
+    // nothing waiting: the bound is on how far a client falls behind, not on what it may
+    // ask for (a large subscription's initial rows).
+    if (!outbox_.empty() && (outbox_.size() >= limits.outbox_messages_max ||
+                             outbox_bytes_ + message.size() > limits.outbox_bytes_max)) {
       overflow = "client too slow: " + std::to_string(outbox_.size()) + " messages (" +
                  std::to_string(outbox_bytes_) +
                  " bytes) waiting to be sent; reconnect and resubscribe";
@@ -120,6 +123,11 @@ asio::awaitable<void> WsSession::Run() {
   while (true) {
     buffer.clear();
     auto [ec, n] = co_await ws_.async_read(buffer, kNoThrow);
+    if (ec == beast::error::timeout) {
+      LogInfo("ws", "dropping client " + std::to_string(params_.client_id) + ": nothing received for " +
+                        std::to_string(params_.limits.idle_timeout.count()) +
+                        " s, not even a pong (--ws-idle-timeout)");
+    }
     if (ec) break;
     if (closing_) continue;  // draining until the close handshake completes
     if (!ws_.got_binary()) {

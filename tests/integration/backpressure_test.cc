@@ -382,6 +382,27 @@ TEST(Backpressure, V3BatchesQueuedMessagesIntoOneFrame) {
             << frames[0] << " frames, v2 in " << frames[1] << " frames\n";
 }
 
+TEST(Backpressure, OneMessageLargerThanTheOutboxBoundReachesAClientThatIsNotBehind) {
+  // Proves the outbox bound is on how far a client falls behind, not on the size of what
+  // it asks for: with --ws-outbox-bytes 65536, a subscription whose initial rows are
+  // ~100 KB and a transaction of that size both arrive at a client with nothing queued.
+  ASSERT_OK_AND_ASSIGN(
+      auto server, ServerProcess::Start({.module_path = kEdgeCasesModule,
+                                         .database = "edge",
+                                         .extra_args = {"--in-memory", "--ws-outbox-bytes", "65536"}}));
+  ASSERT_OK_AND_ASSIGN(auto writer, ConnectAndGreet(*server));
+  ASSERT_OK(AddLargeItem(*writer.client, 1, 1, 100000));
+  ASSERT_OK_AND_ASSIGN(auto reader, ConnectAndGreet(*server));
+  ASSERT_OK_AND_ASSIGN(auto applied, SubscribeAndWait(*reader.client, 1, 1, {"SELECT * FROM item"}));
+  ASSERT_EQ(applied.rows.tables.size(), 1u);
+  EXPECT_EQ(applied.rows.tables[0].rows.count(), 1u);
+  ASSERT_OK(AddLargeItem(*writer.client, 2, 2, 100000));
+  ASSERT_OK_AND_ASSIGN(auto update, ReceiveAs<protocol::TransactionUpdate>(*reader.client));
+  ASSERT_OK_AND_ASSIGN(auto id, InsertedItemId(update));
+  EXPECT_EQ(id, 2u);
+  EXPECT_EQ(reader.client->close_reason(), std::nullopt);
+}
+
 TEST(Backpressure, AnIdleClientThatNeverAnswersPingsIsDropped) {
   // Proves --ws-idle-timeout: a client that never reads, so never answers the server's
   // pings, is dropped, while a client that keeps reading (and so answers them) stays
@@ -419,6 +440,8 @@ TEST(Backpressure, AnIdleClientThatNeverAnswersPingsIsDropped) {
   }
   ASSERT_FALSE(ended.ok()) << "the idle client kept receiving messages";
   EXPECT_FALSE(IsReceiveTimeout(ended)) << "the idle client was not dropped: " << ended.message();
+  EXPECT_NE(server->Log().find("nothing received for 2 s"), std::string::npos)
+      << "the server did not log why it dropped the idle client";
   RecordProperty("idle_client_ending", Ending(*idle, ended));
   std::cout << "[ idle     ] the idle client's connection ended: " << Ending(*idle, ended) << "\n";
 }
