@@ -155,6 +155,7 @@ class Pacer {
   }
 
   void OnResult(uint64_t seq, Status outcome) {
+    if (done()) return;  // stopped by a failure; the main thread reads the figures now
     const TimePoint now = SteadyClock::now();
     auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
                            [&](const InFlight& f) { return f.seq == seq; });
@@ -376,102 +377,121 @@ void Drain(const Subscribers& subs, const Pacer& pacer, TimePoint deadline) {
   }
 }
 
-// The load run. Fills `j` with the results; returns the reasons the run is invalid
-// (empty when it is not).
-std::vector<std::string> RunLoad(System& system, const Options& o, Json& j) {
-  std::vector<std::string> problems;
-  Window window;
-  Subscribers subs(system, o, window, /*subscribe=*/true);
-  if (Status s = subs.Step(&Connection::Start, Subscriber::State::kSubscribed); !s.ok()) {
-    return {"connecting subscribers: " + s.ToString()};
+// The writer: its io thread, its pacer and its connection to the system.
+struct Writer {
+  IoThread thread;
+  Pacer pacer;
+  std::unique_ptr<WriterConnection> connection;
+  std::atomic<bool> ready{false};
+
+  Writer(System& system, const Options& o, uint64_t scheduled)
+      : pacer(thread.ioc, o.workload, o.rate, scheduled) {
+    connection = system.NewWriter(
+        thread.ioc, o.workload,
+        {[this] { ready.store(true, std::memory_order_release); },
+         [this](uint64_t seq, Status outcome) { pacer.OnResult(seq, std::move(outcome)); },
+         [this](Status s) { pacer.OnFailure(std::move(s)); }});
+    pacer.set_connection(connection.get());
+    thread.Run();
   }
 
-  const double run_seconds = std::chrono::duration<double>(kWarmup).count() + o.seconds;
-  const auto scheduled = static_cast<uint64_t>(std::llround(o.rate * run_seconds));
-  IoThread writer_thread;
-  Pacer pacer(writer_thread.ioc, o.workload, o.rate, scheduled);
-  std::atomic<bool> writer_ready{false};
-  auto writer = system.NewWriter(
-      writer_thread.ioc, o.workload,
-      {[&] { writer_ready.store(true, std::memory_order_release); },
-       [&](uint64_t seq, Status outcome) { pacer.OnResult(seq, std::move(outcome)); },
-       [&](Status s) { pacer.OnFailure(std::move(s)); }});
-  pacer.set_connection(writer.get());
-  writer_thread.Run();
-  asio::post(writer_thread.ioc, [&] { writer->Start(); });
-  const auto connect_deadline = SteadyClock::now() + kConnectTimeout;
-  while (!writer_ready.load(std::memory_order_acquire) && !pacer.done() &&
-         SteadyClock::now() < connect_deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ~Writer() { Stop(); }
+
+  // Connects; fails if the connection fails or is not ready within kConnectTimeout.
+  Status Connect() {
+    asio::post(thread.ioc, [this] { connection->Start(); });
+    const auto deadline = SteadyClock::now() + kConnectTimeout;
+    while (!ready.load(std::memory_order_acquire) && !pacer.done() &&
+           SteadyClock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (ready.load(std::memory_order_acquire)) return Status::Ok();
+    return pacer.done() ? pacer.failure() : IoError("the writer did not connect in time");
   }
-  if (!writer_ready.load(std::memory_order_acquire)) {
-    problems.push_back("the writer did not connect: " + pacer.failure().ToString());
-  } else {
-    // The schedule, on both clocks: steady for the writer and the main thread's sampling,
-    // realtime for the rows' stamps and receipts.
-    const TimePoint start = SteadyClock::now() + kStartDelay;
-    const int64_t start_rt =
-        RealtimeMicros() + std::chrono::duration_cast<std::chrono::microseconds>(kStartDelay).count();
-    const TimePoint measure_from = start + kWarmup;
-    const TimePoint stop_at = measure_from + std::chrono::duration_cast<SteadyClock::duration>(
-                                                 std::chrono::duration<double>(o.seconds));
-    window.from_micros = start_rt + std::chrono::duration_cast<std::chrono::microseconds>(kWarmup).count();
-    window.to_micros = window.from_micros + static_cast<int64_t>(o.seconds * 1e6);
-    asio::post(writer_thread.ioc, [&] { pacer.Begin(start); });
 
-    std::this_thread::sleep_until(measure_from);
-    auto cpu_before = ServerCpu(o);
-    const uint64_t own_before = OwnCpuMicros();
-    std::this_thread::sleep_until(stop_at);
-    auto cpu_after = ServerCpu(o);
-    const uint64_t own_after = OwnCpuMicros();
-
-    const auto drain = std::chrono::duration_cast<SteadyClock::duration>(
-        std::chrono::duration<double>(o.drain_seconds));
-    while (!pacer.done() && SteadyClock::now() < stop_at + drain) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!pacer.done()) {
-      problems.push_back("the writer did not finish within " + std::to_string(o.drain_seconds) +
-                         " s after the window");
-      asio::post(writer_thread.ioc, [&] { pacer.OnFailure(InternalError("timed out")); });
-      while (!pacer.done()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    Drain(subs, pacer, SteadyClock::now() + drain);
-
-    if (!cpu_before.ok() || !cpu_after.ok()) {
-      problems.push_back("reading the server's CPU time: " +
-                         (cpu_before.ok() ? cpu_after : cpu_before).status().ToString());
-    } else if (cpu_before->has_value() && cpu_after->has_value()) {
-      j["server_cpu_us"] = **cpu_after - **cpu_before;
-    }
-    j["client_cpu_us"] = own_after - own_before;
+  // Closes the connection and joins the thread; the pacer's figures are final after it.
+  void Stop() {
+    if (connection == nullptr) return;
+    asio::post(thread.ioc, [this] { connection->Stop(); });
+    thread.Join();
+    connection.reset();
   }
-  asio::post(writer_thread.ioc, [&] { writer->Stop(); });
-  writer_thread.Join();
-  subs.Stop();
-  writer.reset();
+};
 
-  // Everything has joined: the writer's and subscribers' figures are final.
+Result<uint64_t> Elapsed(const Result<std::optional<uint64_t>>& before,
+                         const Result<std::optional<uint64_t>>& after) {
+  if (!before.ok()) return before.status();
+  if (!after.ok()) return after.status();
+  if (!before->has_value() || !after->has_value()) return NotFound("no --server-pid");
+  return **after - **before;
+}
+
+// Runs the schedule: fixes the window, starts the pacer, reads the CPU times at the
+// window's edges, then waits for the writer to finish and the subscribers to catch up
+// (each for up to --drain-seconds). Adds the CPU times to `j`.
+void RunSchedule(Writer& writer, const Subscribers& subs, Window& window, const Options& o,
+                 Json& j, std::vector<std::string>& problems) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  // The schedule on both clocks: steady for the writer and the readings, realtime for
+  // the rows' stamps and receipts.
+  const TimePoint start = SteadyClock::now() + kStartDelay;
+  const int64_t start_rt = RealtimeMicros() + duration_cast<microseconds>(kStartDelay).count();
+  const TimePoint measure_from = start + kWarmup;
+  const TimePoint stop_at = measure_from + duration_cast<SteadyClock::duration>(
+                                               std::chrono::duration<double>(o.seconds));
+  window.from_micros = start_rt + duration_cast<microseconds>(kWarmup).count();
+  window.to_micros = window.from_micros + static_cast<int64_t>(o.seconds * 1e6);
+  asio::post(writer.thread.ioc, [&writer, start] { writer.pacer.Begin(start); });
+
+  std::this_thread::sleep_until(measure_from);
+  const auto server_before = ServerCpu(o);
+  const uint64_t own_before = OwnCpuMicros();
+  std::this_thread::sleep_until(stop_at);
+  const auto server_after = ServerCpu(o);
+  const uint64_t own_after = OwnCpuMicros();
+  j["client_cpu_us"] = own_after - own_before;
+  if (auto cpu = Elapsed(server_before, server_after); cpu.ok()) {
+    j["server_cpu_us"] = *cpu;
+  } else if (o.server_pid != 0) {
+    problems.push_back("reading the server's CPU time: " + cpu.status().ToString());
+  }
+
+  const auto drain = duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(o.drain_seconds));
+  while (!writer.pacer.done() && SteadyClock::now() < stop_at + drain) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!writer.pacer.done()) {
+    problems.push_back("the writer did not finish within " + std::to_string(o.drain_seconds) +
+                       " s after the window");
+    asio::post(writer.thread.ioc, [&writer] { writer.pacer.OnFailure(InternalError("timed out")); });
+    while (!writer.pacer.done()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  Drain(subs, writer.pacer, SteadyClock::now() + drain);
+}
+
+// Checks every subscriber's rows against the rows of its region that the writer saw
+// committed, and fills `j` with the run's figures. REQUIRES: every thread has joined.
+void Summarise(const Pacer& pacer, const Subscribers& subs, const Options& o, Json& j,
+               std::vector<std::string>& problems) {
   if (!pacer.failure().ok()) problems.push_back("writer: " + pacer.failure().ToString());
   if (pacer.failed() > 0) {
     problems.push_back(std::to_string(pacer.failed()) + " transactions failed, the first: " +
                        pacer.first_error());
   }
   if (pacer.committed() == 0) problems.push_back("no transaction committed");
-  Tally merged;
   uint64_t expected = 0, delivered = 0, short_subscribers = 0, long_subscribers = 0;
   std::string first_mismatch;
   for (size_t i = 0; i < subs.subscribers.size(); ++i) {
     const Subscriber& s = *subs.subscribers[i];
-    if (!s.failure().ok()) {
-      if (problems.size() < 20) problems.push_back("subscriber " + std::to_string(i) + ": " + s.failure().ToString());
-      continue;
-    }
     const uint64_t want = pacer.committed_rows()[s.region()];
     expected += want;
     delivered += s.rows();
-    if (s.rows() != want) {
+    if (!s.failure().ok()) {
+      // Bounded: a run where many fail says so in the first few.
+      if (problems.size() < 20) problems.push_back("subscriber " + std::to_string(i) + ": " + s.failure().ToString());
+    } else if (s.rows() != want) {
       ++(s.rows() < want ? short_subscribers : long_subscribers);
       if (first_mismatch.empty()) {
         first_mismatch = "subscriber " + std::to_string(i) + " (region " + std::to_string(s.region()) +
@@ -483,13 +503,13 @@ std::vector<std::string> RunLoad(System& system, const Options& o, Json& j) {
     problems.push_back(std::to_string(short_subscribers) + " subscribers received too few rows, " +
                        std::to_string(long_subscribers) + " too many; " + first_mismatch);
   }
+  Tally merged;
   for (const auto& t : subs.threads) {
     merged.delay.Merge(t->tally.delay);
     merged.rows_in_window += t->tally.rows_in_window;
     merged.messages_in_window += t->tally.messages_in_window;
   }
-
-  j["tx_scheduled"] = scheduled;
+  const double rows_in_window = static_cast<double>(merged.rows_in_window);
   j["tx_sent"] = pacer.sent();
   j["tx_committed"] = pacer.committed();
   j["tx_failed"] = pacer.failed();
@@ -499,7 +519,7 @@ std::vector<std::string> RunLoad(System& system, const Options& o, Json& j) {
   j["rows_delivered"] = delivered;
   j["rows_in_window"] = merged.rows_in_window;
   j["messages_in_window"] = merged.messages_in_window;
-  j["delivered_rows_per_s"] = static_cast<double>(merged.rows_in_window) / o.seconds;
+  j["delivered_rows_per_s"] = rows_in_window / o.seconds;
   // What the writer asked for: rows per committed transaction times the rate. A system
   // that delivers less than kKeptUpFraction of it in the window fell behind (its
   // backlog, and so its delays, grew during the run).
@@ -507,22 +527,41 @@ std::vector<std::string> RunLoad(System& system, const Options& o, Json& j) {
                                                 : static_cast<double>(expected) * o.rate /
                                                       static_cast<double>(pacer.committed());
   j["offered_rows_per_s"] = offered;
-  j["kept_up"] = static_cast<double>(merged.rows_in_window) >= kKeptUpFraction * offered * o.seconds;
+  j["kept_up"] = rows_in_window >= kKeptUpFraction * offered * o.seconds;
   j["messages_per_s"] = static_cast<double>(merged.messages_in_window) / o.seconds;
   j["delay_us"] = LatencyJson(merged.delay);
   j["commit_us"] = LatencyJson(pacer.commit_latency());
-  if (j.contains("server_cpu_us") && merged.rows_in_window > 0) {
-    j["server_cpu_us_per_row"] =
-        j["server_cpu_us"].get<double>() / static_cast<double>(merged.rows_in_window);
-    j["server_cores"] = j["server_cpu_us"].get<double>() / (o.seconds * 1e6);
-  }
-  if (j.contains("client_cpu_us")) {
-    j["client_cores"] = j["client_cpu_us"].get<double>() / (o.seconds * 1e6);
+  for (const char* who : {"server", "client"}) {
+    const std::string cpu = std::string(who) + "_cpu_us";
+    if (!j.contains(cpu)) continue;
+    j[std::string(who) + "_cores"] = j[cpu].get<double>() / (o.seconds * 1e6);
     if (merged.rows_in_window > 0) {
-      j["client_cpu_us_per_row"] =
-          j["client_cpu_us"].get<double>() / static_cast<double>(merged.rows_in_window);
+      j[cpu + "_per_row"] = j[cpu].get<double>() / rows_in_window;
     }
   }
+}
+
+// The load run. Fills `j` with the results; returns the reasons the run is invalid
+// (empty when it is not).
+std::vector<std::string> RunLoad(System& system, const Options& o, Json& j) {
+  Window window;
+  Subscribers subs(system, o, window, /*subscribe=*/true);
+  if (Status s = subs.Step(&Connection::Start, Subscriber::State::kSubscribed); !s.ok()) {
+    return {"connecting subscribers: " + s.ToString()};
+  }
+  const double run_seconds = std::chrono::duration<double>(kWarmup).count() + o.seconds;
+  const auto scheduled = static_cast<uint64_t>(std::llround(o.rate * run_seconds));
+  j["tx_scheduled"] = scheduled;
+  Writer writer(system, o, scheduled);
+  std::vector<std::string> problems;
+  if (Status s = writer.Connect(); !s.ok()) {
+    problems.push_back("the writer did not connect: " + s.ToString());
+  } else {
+    RunSchedule(writer, subs, window, o, j, problems);
+  }
+  writer.Stop();
+  subs.Stop();
+  Summarise(writer.pacer, subs, o, j, problems);
   return problems;
 }
 
