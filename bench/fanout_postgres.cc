@@ -21,8 +21,8 @@ using Descriptor = asio::posix::stream_descriptor;
 
 // The schema. Each call of fanout_move is one transaction (the writer's Sync), so the
 // notifications of a call are delivered when it commits, after its WAL is flushed
-// (synchronous_commit on). A NOTIFY payload must stay under 8000 bytes: about 150 rows
-// of one region per transaction; more fails the call.
+// (synchronous_commit on). A NOTIFY payload must stay under 8000 bytes: about 250 rows
+// of one region per transaction (about 31 bytes each); more fails the call.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE position (
   id bigint PRIMARY KEY,
