@@ -4,7 +4,8 @@
 //
 //   stdb_fanout --system stdb|redis|postgres --url URL [--db NAME] [--mode load|memory|setup]
 //               [--subscribers 1000] [--regions 100] [--rows 10000] [--rows-per-tx 100]
-//               [--rate 100] [--seconds 10] [--threads 2] [--server-pid PID] [--json FILE]
+//               [--rate 100] [--seconds 10] [--drain-seconds 30] [--threads 2]
+//               [--server-pid PID] [--json FILE]
 //
 // A table `position` of --rows rows, row id in region id % regions. Subscriber i watches
 // region i % regions: stdb `SELECT * FROM position WHERE region = <r>`, Redis channel
