@@ -77,6 +77,7 @@ Status Database::Open() {
   scheduler_.Reset(store_, options_.clock->NowMicros());
   if (!fresh) return Status::Ok();
   Status init = RunLifecycle(module::Lifecycle::kInit, Caller{options_.owner, 0});
+  fanout_.clear();  // no client is connected yet
   if (!init.ok()) {
     return Status(ErrorCode::kReducerError, "the module's init reducer failed: " + init.message());
   }
@@ -187,7 +188,12 @@ void Database::Run() {
     // of every schedule due before it was handled.
     RunDueSchedules();
     if (work) (*work)();
+    FlushFanout();
   }
+}
+
+void Database::FlushFanout() {
+  if (!fanout_.empty()) SendAll(std::exchange(fanout_, {}));
 }
 
 void Database::RunDueSchedules() {
@@ -538,18 +544,16 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
   // Logged before anything is sent: Send holds each message back until this record is
   // durable.
   if (durability_) LogTransaction(inputs, std::move(delta), std::move(sequences));
-  std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages;
-  messages.reserve(updates.size());
+  fanout_.reserve(fanout_.size() + updates.size());
   for (auto& update : updates) {
     if (calling_client && update.client == *calling_client) {
       if (caller_update != nullptr) caller_update->query_sets = std::move(update.query_sets);
       continue;
     }
     // A few bytes of header per client; the table updates are shared pieces.
-    messages.emplace_back(update.client, protocol::EncodeServerMessage(protocol::ServerMessage(
-                                             protocol::TransactionUpdate{std::move(update.query_sets)})));
+    fanout_.emplace_back(update.client, protocol::EncodeServerMessage(protocol::ServerMessage(
+                                            protocol::TransactionUpdate{std::move(update.query_sets)})));
   }
-  SendAll(std::move(messages));
 }
 
 void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {

@@ -224,6 +224,11 @@ class Database {
   // `bytes`: what the action holds, for the release queue's bound.
   void AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes = 0);
   void Send(ClientId client, const protocol::ServerMessage& message);
+  // Sends the subscribers' updates of the transactions committed since the last flush
+  // (after the current request, so that a caller's ReducerResult leaves ahead of the
+  // fan-out of its own transaction instead of behind a thousand other clients' updates;
+  // each client still gets its messages in commit order).
+  void FlushFanout();
   // Sends messages that must leave together, in order (a transaction's updates): to
   // clients that skip durability at once, to the others through one release-queue entry.
   void SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages);
@@ -250,6 +255,8 @@ class Database {
   subscribe::SubscriptionManager subscriptions_;
   Scheduler scheduler_;
   std::map<ClientId, ClientState> clients_;
+  // Subscribers' updates waiting for FlushFanout, in commit order.
+  std::vector<std::pair<ClientId, protocol::EncodedMessage>> fanout_;
   uint64_t tx_seq_ = 0;
 
   mutable std::mutex schema_mu_;

@@ -175,6 +175,30 @@ TEST_F(DatabaseTest, AReducerCallUpdatesTheCallerAndOtherSubscribers) {
   EXPECT_EQ(c->count(), 2u);
 }
 
+TEST_F(DatabaseTest, TheCallersResultLeavesAheadOfTheFanOutOfItsTransaction) {
+  // Proves the caller's ReducerResult is handed to its connection before the other
+  // subscribers' updates of the same transaction, so a caller's latency does not grow
+  // with the number of subscribers (each client still gets its own messages in order).
+  auto a = Connect(1);
+  std::vector<std::shared_ptr<FakeOutbox>> others;
+  for (ClientId id = 2; id < 12; ++id) {
+    others.push_back(Connect(id));
+    Subscribe(id, *others.back(), 0, {"SELECT * FROM message"});
+  }
+  Subscribe(1, *a, 0, {"SELECT * FROM message"});
+  ASSERT_TRUE(SendMessage(1, 42, "first").ok());
+  ASSERT_TRUE(SendMessage(1, 43, "second").ok());
+  EXPECT_EQ(a->Nth<protocol::ReducerResult>(2).request_id, 42u);
+  EXPECT_EQ(a->Nth<protocol::ReducerResult>(3).request_id, 43u);
+  for (const auto& o : others) {
+    EXPECT_EQ(Inserted(o->Nth<protocol::TransactionUpdate>(2), "message").size(), 1u);
+    EXPECT_EQ(Inserted(o->Nth<protocol::TransactionUpdate>(3), "message").size(), 1u);
+    EXPECT_LT(a->arrival(2), o->arrival(2));
+    EXPECT_LT(a->arrival(3), o->arrival(3));
+    EXPECT_LT(o->arrival(2), a->arrival(3));  // transactions still leave in commit order
+  }
+}
+
 TEST_F(DatabaseTest, AFailedReducerRepliesErrAndUpdatesNobody) {
   // Proves a reducer error reaches only the caller, as ReducerResult Err with the
   // module's message, and its transaction is rolled back.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -31,6 +32,7 @@ class FakeOutbox final : public ClientOutbox {
       decode_errors_.push_back(m.ok() ? "trailing bytes" : m.status().ToString());
     } else {
       messages_.push_back(std::move(m).value());
+      arrivals_.push_back(next_arrival_.fetch_add(1));
     }
     cv_.notify_all();
   }
@@ -66,6 +68,12 @@ class FakeOutbox final : public ClientOutbox {
     std::lock_guard lock(mu_);
     return messages_.size();
   }
+  // When message `index` arrived, on a counter shared by every FakeOutbox: compares
+  // arrival order across clients.
+  uint64_t arrival(size_t index) const {
+    std::lock_guard lock(mu_);
+    return index < arrivals_.size() ? arrivals_[index] : UINT64_MAX;
+  }
   std::optional<std::string> closed() const {
     std::lock_guard lock(mu_);
     return closed_;
@@ -75,6 +83,8 @@ class FakeOutbox final : public ClientOutbox {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<protocol::ServerMessage> messages_;
+  std::vector<uint64_t> arrivals_;
+  static inline std::atomic<uint64_t> next_arrival_{0};
   std::vector<std::string> decode_errors_;
   std::optional<std::string> closed_;
 };
