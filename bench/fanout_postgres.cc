@@ -75,6 +75,18 @@ std::string ErrorOf(PGconn* c) {
 }
 
 // Connects (blocking).
+// Stops watching a connection's socket (without closing it: libpq owns the file
+// descriptor) and closes the connection.
+void ReleaseConnection(std::optional<Descriptor>& descriptor, PgConn& conn) {
+  if (descriptor.has_value()) {
+    boost::system::error_code ignored;
+    descriptor->cancel(ignored);
+    descriptor->release();
+    descriptor.reset();
+  }
+  conn.reset();
+}
+
 Result<PgConn> Connect(const std::string& url) {
   PgConn c(PQconnectdb(url.c_str()));
   if (c == nullptr) return IoError("libpq: out of memory");
@@ -129,15 +141,7 @@ class PgSubscriber final : public Connection {
   }
 
  private:
-  void Release() {
-    if (descriptor_.has_value()) {
-      boost::system::error_code ignored;
-      descriptor_->cancel(ignored);
-      descriptor_->release();
-      descriptor_.reset();
-    }
-    conn_.reset();
-  }
+  void Release() { ReleaseConnection(descriptor_, conn_); }
 
   void WaitRead() {
     descriptor_->async_wait(Descriptor::wait_read, [this](boost::system::error_code ec) {
@@ -221,15 +225,7 @@ class PgWriter final : public WriterConnection {
   }
 
  private:
-  void Release() {
-    if (descriptor_.has_value()) {
-      boost::system::error_code ignored;
-      descriptor_->cancel(ignored);
-      descriptor_->release();
-      descriptor_.reset();
-    }
-    conn_.reset();
-  }
+  void Release() { ReleaseConnection(descriptor_, conn_); }
 
   void Fail(const std::string& message) {
     if (stopping_) return;
