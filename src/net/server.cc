@@ -635,6 +635,7 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   ws.binary(true);
   auto [ec] = co_await ws.async_accept(req, kNoThrow);
   if (ec) co_return;
+  const auto session_executor = ws.get_executor();
   WsSession::Params params;
   params.database = std::move(db);
   params.client_id = next_client_id.fetch_add(1);
@@ -645,7 +646,17 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   params.confirmed = confirmed;
   params.limits = limits;
   auto session = std::make_shared<WsSession>(std::move(ws), std::move(params));
-  co_await session->Run();
+  // The session runs as its own coroutine: this one and the HTTP session's end here, so
+  // an idle connection does not keep the upgrade request, the HTTP read buffer and their
+  // coroutine frames for its whole life (about 1 KB per client).
+  asio::co_spawn(session_executor, session->Run(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      LogError("ws", std::string("connection failed: ") + ex.what());
+    }
+  });
 }
 
 asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
