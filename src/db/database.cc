@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_set>
 
 #include "base/log.h"
 #include "base/random.h"
@@ -187,6 +188,8 @@ void Database::Run() {
     // Due rows run before the request that woke the worker: a request sees the effects
     // of every schedule due before it was handled.
     RunDueSchedules();
+    // The scheduled transactions' updates leave before anything the request sends.
+    FlushFanout();
     if (work) (*work)();
     FlushFanout();
   }
@@ -373,7 +376,11 @@ Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool cle
 // ---------------------------------------------------------------------------------------
 // Worker thread.
 
-void Database::Send(ClientId client, const protocol::ServerMessage& message) {
+void Database::Send(ClientId client, const protocol::ServerMessage& message,
+                    bool ahead_of_fanout) {
+  // Updates of transactions committed earlier in this request leave first, so that this
+  // client sees them before a reply that reflects them.
+  if (!ahead_of_fanout) FlushFanout();
   if (!clients_.contains(client)) return;
   std::vector<std::pair<ClientId, protocol::EncodedMessage>> one;
   one.emplace_back(client, protocol::EncodeServerMessage(message));
@@ -384,6 +391,7 @@ void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>
   // What waits for durability: the outbox and the message, in the given order.
   std::vector<std::pair<std::shared_ptr<ClientOutbox>, protocol::EncodedMessage>> held;
   uint64_t held_bytes = 0;
+  std::unordered_set<const Bytes*> shared;
   for (auto& [client, message] : messages) {
     auto it = clients_.find(client);
     if (it == clients_.end()) continue;
@@ -392,7 +400,14 @@ void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>
       state.outbox->Send(std::move(message));
       continue;
     }
-    held_bytes += message.size();
+    for (const auto& piece : message.pieces()) {
+      // A piece several messages share (a table update) counts once for the bound.
+      if (piece.use_count() == 1) {
+        held_bytes += piece->size();
+      } else if (shared.insert(piece.get()).second) {
+        held_bytes += piece->size();
+      }
+    }
     held.emplace_back(state.outbox, std::move(message));
   }
   if (held.empty()) return;
@@ -620,7 +635,9 @@ void Database::OnCallReducer(ClientId client, const protocol::CallReducer& m) {
       outcome.message = s.message();
     }
   }
-  Send(client, result);
+  // The caller's own changes are in the result; its transaction's updates to others wait
+  // in fanout_ and leave after it.
+  Send(client, result, /*ahead_of_fanout=*/true);
 }
 
 Result<std::vector<SqlResult>> Database::RunSql(const Caller& caller, const std::string& text) {

@@ -223,7 +223,10 @@ class Database {
   // durable), or with the log's failure.
   // `bytes`: what the action holds, for the release queue's bound.
   void AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes = 0);
-  void Send(ClientId client, const protocol::ServerMessage& message);
+  // Sends one message to `client`, after the fan-out collected so far in this request
+  // (FlushFanout) unless `ahead_of_fanout` (the caller's ReducerResult).
+  void Send(ClientId client, const protocol::ServerMessage& message,
+            bool ahead_of_fanout = false);
   // Sends the subscribers' updates of the transactions committed since the last flush
   // (after the current request, so that a caller's ReducerResult leaves ahead of the
   // fan-out of its own transaction instead of behind a thousand other clients' updates;

@@ -199,6 +199,24 @@ TEST_F(DatabaseTest, TheCallersResultLeavesAheadOfTheFanOutOfItsTransaction) {
   }
 }
 
+TEST_F(DatabaseTest, AOneOffDmlQuerysOwnUpdateArrivesBeforeItsResult) {
+  // Proves a reply that reflects a transaction never overtakes that transaction's update
+  // to the same client: the owner, subscribed to `message`, deletes the rows with a
+  // one-off DELETE and gets the TransactionUpdate first, then the OneOffQueryResult.
+  auto owner = std::make_shared<FakeOutbox>();
+  ASSERT_TRUE(db_->Connect(50, Caller{kOwner, u128{50} << 64 | 1}, "tok", owner).ok());
+  owner->WaitFor(1);
+  auto a = Connect(1);
+  ASSERT_TRUE(SendMessage(1, 1, "going away").ok());
+  a->WaitFor(2);
+  Subscribe(50, *owner, 0, {"SELECT * FROM message"});
+  ASSERT_TRUE(db_->HandleMessage(50, protocol::OneOffQuery{7, "DELETE FROM message"}).ok());
+  auto update = owner->Nth<protocol::TransactionUpdate>(2);
+  ASSERT_EQ(update.query_sets.size(), 1u);
+  EXPECT_EQ(update.query_sets[0].tables.at(0).deletes.count(), 1u);
+  EXPECT_EQ(owner->Nth<protocol::OneOffQueryResult>(3).request_id, 7u);
+}
+
 TEST_F(DatabaseTest, AFailedReducerRepliesErrAndUpdatesNobody) {
   // Proves a reducer error reaches only the caller, as ReducerResult Err with the
   // module's message, and its transaction is rolled back.

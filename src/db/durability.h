@@ -114,7 +114,9 @@ struct BackupSet {
 // the database's request queue, so new requests are refused with kOverloaded.
 //
 // Thread safety: Release from the worker; OnDurable/OnFailure from the log's writer;
-// Close from the owner once nothing else calls in.
+// Close from the owner once nothing else calls in. An action must not destroy the queue
+// (the release thread cannot join itself): databases are owned by the registry, never by
+// what an action releases.
 inline constexpr size_t kReleaseWaitingMax = 65536;
 inline constexpr uint64_t kReleaseWaitingBytesMax = 256ull << 20;
 

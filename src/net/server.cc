@@ -618,8 +618,8 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   websocket::stream_base::timeout timeouts =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   if (limits.idle_timeout.count() > 0) {
-    // Beast pings after half of the idle time and drops the connection when nothing at
-    // all (data, ping or pong) has arrived by its end.
+    // Beast pings every half of the idle time and drops the connection when a half
+    // after a ping passes with nothing at all (data, ping or pong) arriving.
     timeouts.idle_timeout = limits.idle_timeout;
     timeouts.keep_alive_pings = true;
   } else {
@@ -649,7 +649,7 @@ asio::awaitable<void> Server::Impl::Upgrade(beast::tcp_stream stream, Request re
   // The session runs as its own coroutine: this one and the HTTP session's end here, so
   // an idle connection does not keep the upgrade request, the HTTP read buffer and their
   // coroutine frames for its whole life (about 1 KB per client).
-  asio::co_spawn(session_executor, session->Run(), [](std::exception_ptr e) {
+  asio::co_spawn(session_executor, [session] { return session->Run(); }, [](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

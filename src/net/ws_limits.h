@@ -7,16 +7,18 @@
 namespace stdb::net {
 
 struct WsLimits {
-  // Bounded: messages and bytes queued for one client. A client that falls this far
-  // behind is disconnected with the close reason "client too slow: ..." (code 1008); it
-  // never stalls the database or other clients.
+  // Bounded: messages and bytes queued for one client. A client for which this much
+  // already waits when another message comes is disconnected with the close reason
+  // "client too slow: ..." (code 1008); it never stalls the database or other clients.
+  // (So an outbox holds at most the bound plus one message, however large.)
   size_t outbox_messages_max = 16384;
   size_t outbox_bytes_max = 64 << 20;
   // Bounded: the largest client message accepted. A larger one closes the connection
   // with code 1009 (message too big).
   size_t client_message_bytes_max = 16 << 20;
-  // A connection from which nothing (not even a pong) arrives for this long is dropped;
-  // the server pings it when half of it has passed. Zero: never.
+  // The server pings each connection every half of this and drops one from which nothing
+  // (not even the pong) arrived in a half that followed a ping: a vanished peer is gone
+  // between half and all of this after it last sent something. Zero: never.
   std::chrono::seconds idle_timeout{60};
 };
 

@@ -19,6 +19,8 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using asio::use_awaitable;
 constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+// The frame buffer a session keeps between writes; a larger one is freed after its write.
+constexpr size_t kScratchKeepBytes = 64 << 10;
 
 WsSession::WsSession(Stream stream, Params params)
     : ws_(std::move(stream)),
@@ -34,11 +36,9 @@ void WsSession::Send(protocol::EncodedMessage message) {
     std::lock_guard lock(mu_);
     if (outbox_closed_) return;
     const WsLimits& limits = params_.limits;
-    // A single message larger than the byte bound still goes to a client that has
-    // nothing waiting: the bound is on how far a client falls behind, not on what it may
-    // ask for (a large subscription's initial rows).
-    if (!outbox_.empty() && (outbox_.size() >= limits.outbox_messages_max ||
-                             outbox_bytes_ + message.size() > limits.outbox_bytes_max)) {
+    // The bound is on how far a client has fallen behind (what already waits), not on
+    // the size of what it asked for: a large subscription's initial rows still go out.
+    if (outbox_.size() >= limits.outbox_messages_max || outbox_bytes_ >= limits.outbox_bytes_max) {
       overflow = "client too slow: " + std::to_string(outbox_.size()) + " messages (" +
                  std::to_string(outbox_bytes_) +
                  " bytes) waiting to be sent; reconnect and resubscribe";
@@ -227,6 +227,9 @@ void WsSession::WriteNext() {
   ws_.async_write(frame_buffers_, [self = shared_from_this()](boost::system::error_code ec,
                                                                size_t) {
     self->batch_.clear();
+    // A large frame (compressed, or many small pieces) must not pin its buffer for the
+    // rest of the connection: idle clients are meant to cost a few KB.
+    if (self->scratch_.capacity() > kScratchKeepBytes) Bytes().swap(self->scratch_);
     if (ec) {
       // The connection is broken; the reader sees it too and disconnects the client.
       self->closing_ = true;
