@@ -287,6 +287,11 @@ TEST_F(FailingDiskTest, AFailedFsyncIsNeverAcknowledgedAndStopsWrites) {
   ASSERT_TRUE(db_->Connect(2, Caller{Id(2), 2}, "t", unconfirmed, /*confirmed=*/false).ok());
   confirmed->WaitFor(1);
   unconfirmed->WaitFor(1);
+  // The unconfirmed client hears of its connection before its connect record is
+  // durable: a confirmed call makes every earlier record durable first, so that the
+  // failing fsync below is that of "early" and not of a connect record (which would make
+  // the database refuse "early" itself).
+  ASSERT_TRUE(Send("barrier").ok());
   faulty_.fail_sync = true;
   // A client that opted out of confirmed reads hears of its commit at once; the fsync of
   // its record is the one that fails.
