@@ -52,7 +52,38 @@ Database::Database(Options options, std::unique_ptr<module::ModuleHost> host,
                                         std::move(module_log))),
       store_(host_->def().TableSchemas()),
       module_def_bytes_(module::EncodeModuleDef(host_->def())),
-      schema_(std::make_shared<const module::ModuleDef>(host_->def())) {}
+      schema_(std::make_shared<const module::ModuleDef>(host_->def())),
+      metrics_(obs::Global().ForDatabase(options_.name)) {
+  CacheMetricSeries();
+}
+
+void Database::CacheMetricSeries() {
+  reducer_series_.clear();
+  for (const auto& r : host_->def().reducers) {
+    reducer_series_.emplace_back(&metrics_->ReducerCalls(r.name), &metrics_->ReducerFailures(r.name));
+  }
+  table_rows_series_.clear();
+  std::vector<std::string> names;
+  for (store::TableId id = 0; id < store_.table_count(); ++id) {
+    const store::Table& table = store_.table(id);
+    names.push_back(table.schema().name);
+    table_rows_series_.push_back(&metrics_->TableRows(table.schema().name));
+    table_rows_series_.back()->Set(static_cast<double>(table.size()));
+  }
+  metrics_->KeepOnlyTables(names);
+}
+
+void Database::UpdateTableRows(const store::TxDelta& delta) {
+  for (const auto& t : delta.tables) {
+    table_rows_series_[t.table_id]->Set(static_cast<double>(store_.table(t.table_id).size()));
+  }
+}
+
+void Database::UpdateSubscriptionGauges() {
+  metrics_->query_sets.Set(static_cast<double>(subscriptions_.query_set_count()));
+  metrics_->queries.Set(static_cast<double>(subscriptions_.query_count()));
+  metrics_->clients.Set(static_cast<double>(clients_.size()));
+}
 
 Result<std::unique_ptr<Database>> Database::Create(Options options,
                                                    std::unique_ptr<module::ModuleHost> host) {
@@ -76,6 +107,7 @@ Status Database::Open() {
     ResetLoggedSequences();
   }
   scheduler_.Reset(store_, options_.clock->NowMicros());
+  CacheMetricSeries();  // the recovered rows
   if (!fresh) return Status::Ok();
   Status init = RunLifecycle(module::Lifecycle::kInit, Caller{options_.owner, 0});
   fanout_.clear();  // no client is connected yet
@@ -97,7 +129,7 @@ Status Database::OpenDurable() {
   STDB_ASSIGN_OR_RETURN(
       durability_,
       Durability::Open(options_.name, *options_.durability, recovered.end, [this](const Status& why) {
-        queue_.PushUnbounded([this, why] {
+        EnqueueUnbounded([this, why] {
           CloseAllClients("the database stopped accepting writes: its commit log failed: " +
                           why.message());
         });
@@ -167,11 +199,17 @@ Result<BackupSet> Database::Backup() {
   return durability_->Backup();
 }
 
-bool Database::Enqueue(Work work) { return queue_.TryPush(std::move(work)); }
+bool Database::Enqueue(Work work) {
+  return queue_.TryPush(QueuedWork{CurrentRequestId(), std::move(work)});
+}
+
+void Database::EnqueueUnbounded(Work work) {
+  queue_.PushUnbounded(QueuedWork{CurrentRequestId(), std::move(work)});
+}
 
 void Database::Run() {
   while (true) {
-    std::optional<Work> work;
+    std::optional<QueuedWork> work;
     if (auto next = scheduler_.NextDue()) {
       // Wake for the next due row. The wait is capped so that a clock that jumps (a
       // test's ManualClock, or the wall clock being set) is noticed within a second.
@@ -190,8 +228,11 @@ void Database::Run() {
     RunDueSchedules();
     // The scheduled transactions' updates leave before anything the request sends.
     FlushFanout();
-    if (work) (*work)();
-    FlushFanout();
+    if (work) {
+      ScopedRequestId request(work->request);
+      work->work();
+      FlushFanout();
+    }
   }
 }
 
@@ -281,18 +322,20 @@ Status Database::Connect(ClientId client, Caller caller, std::string token,
       return;
     }
     clients_[client] = ClientState{caller, std::move(outbox), confirmed};
+    metrics_->clients.Set(static_cast<double>(clients_.size()));
     Send(client, protocol::InitialConnection{caller.identity, caller.connection_id, token});
   });
   return queued ? Status::Ok() : Overloaded(options_.name);
 }
 
 void Database::Disconnect(ClientId client) {
-  queue_.PushUnbounded([this, client] {
+  EnqueueUnbounded([this, client] {
     auto it = clients_.find(client);
     if (it == clients_.end()) return;  // never connected (client_connected refused it)
     const Caller caller = it->second.caller;
     subscriptions_.RemoveClient(client);
     clients_.erase(it);
+    UpdateSubscriptionGauges();
     Status s = RunLifecycle(module::Lifecycle::kClientDisconnected, caller);
     if (!s.ok()) LogWarn("db/" + options_.name, "client_disconnected failed: " + s.message());
   });
@@ -452,6 +495,7 @@ void Database::CloseAllClients(const std::string& reason) {
     subscriptions_.RemoveClient(id);
   }
   clients_.clear();
+  UpdateSubscriptionGauges();
 }
 
 void Database::ResetLoggedSequences() {
@@ -531,10 +575,16 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
                                    options_.identity};
   store::Transaction tx(store_);
   log_->BeginReducer(host_->def().reducers[reducer_id].name);
+  const auto start = std::chrono::steady_clock::now();
   Status s = host_->CallReducer(tx, reducer_id, ctx, args, *log_);
+  metrics_->reducer_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   log_->EndReducer();
   if (s.ok() && before_commit) s = before_commit(tx);
+  auto [calls, failures] = reducer_series_[reducer_id];
+  calls->Increment();
   if (!s.ok()) {
+    failures->Increment();
     tx.Rollback();
     return s;
   }
@@ -553,8 +603,12 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
   if (delta.empty() && sequences.empty()) return;
   std::vector<subscribe::ClientUpdate> updates;
   if (!delta.empty()) {
+    UpdateTableRows(delta);
     scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
+    const auto start = std::chrono::steady_clock::now();
     updates = subscriptions_.OnCommit(delta, store_);
+    metrics_->evaluation_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   // Logged before anything is sent: Send holds each message back until this record is
   // durable.
@@ -579,6 +633,7 @@ void Database::OnSubscribe(ClientId client, const protocol::Subscribe& m) {
          protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
+  UpdateSubscriptionGauges();
   Send(client, protocol::SubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
 }
 
@@ -590,6 +645,7 @@ void Database::OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m) {
          protocol::SubscriptionError{m.request_id, m.query_set_id, rows.status().message()});
     return;
   }
+  UpdateSubscriptionGauges();
   Send(client, protocol::UnsubscribeApplied{m.request_id, m.query_set_id, std::move(rows).value()});
 }
 
@@ -743,10 +799,12 @@ Status Database::SwapModule(std::unique_ptr<module::ModuleHost> host, bool clear
       subscriptions_.RemoveClient(id);
     }
     clients_.clear();
+    UpdateSubscriptionGauges();
   }
   host_ = std::move(host);
   store_ = std::move(next);
   module_def_bytes_ = module::EncodeModuleDef(host_->def());
+  CacheMetricSeries();
   if (durability_) {
     LogSchema(clear);
     ResetLoggedSequences();

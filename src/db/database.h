@@ -30,12 +30,14 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/int256.h"
+#include "base/log.h"
 #include "base/status.h"
 #include "db/durability.h"
 #include "db/module_log.h"
 #include "db/scheduler.h"
 #include "db/work_queue.h"
 #include "module/host.h"
+#include "obs/metrics.h"
 #include "protocol/messages.h"
 #include "sats/json.h"
 #include "store/tx.h"
@@ -165,6 +167,12 @@ class Database {
 
  private:
   using Work = std::function<void()>;
+  // A queued request and the id of the request it serves (base/log.h), so that what the
+  // worker logs for it carries that id.
+  struct QueuedWork {
+    RequestId request;
+    Work work;
+  };
   struct ClientState {
     Caller caller;
     std::shared_ptr<ClientOutbox> outbox;
@@ -183,7 +191,15 @@ class Database {
   Database(Options options, std::unique_ptr<module::ModuleHost> host,
            std::unique_ptr<ModuleLog> module_log);
   bool Enqueue(Work work);
+  // Like Enqueue, but never refused for a full queue (bounded by connections).
+  void EnqueueUnbounded(Work work);
   void Run();
+  // Sets the per-reducer and per-table series for the running module (metrics_).
+  void CacheMetricSeries();
+  // Updates the row gauges of the tables a transaction changed.
+  void UpdateTableRows(const store::TxDelta& delta);
+  // Sets the subscription gauges after a subscribe, unsubscribe or disconnect.
+  void UpdateSubscriptionGauges();
   // Create's second half: recovers the stored state, or starts a new one (init).
   Status Open();
   Status OpenDurable();
@@ -265,7 +281,13 @@ class Database {
   mutable std::mutex schema_mu_;
   std::shared_ptr<const module::ModuleDef> schema_;
 
-  WorkQueue<Work> queue_{kWorkQueueMax};
+  // Metrics (obs/metrics.h): the database's series and, per reducer id and table id of
+  // the running module, the series the worker updates.
+  std::shared_ptr<obs::DatabaseMetrics> metrics_;
+  std::vector<std::pair<prometheus::Counter*, prometheus::Counter*>> reducer_series_;  // calls, failures
+  std::vector<prometheus::Gauge*> table_rows_series_;
+
+  WorkQueue<QueuedWork> queue_{kWorkQueueMax};
   std::thread worker_;
 };
 

@@ -567,3 +567,68 @@ TEST_F(DatabaseTest, DestroyingTheDatabaseRunsQueuedWorkFirst) {
 
 }  // namespace
 }  // namespace stdb::db
+
+namespace stdb::db {
+namespace {
+
+double HistogramCount(prometheus::Histogram& h) {
+  return static_cast<double>(h.Collect().histogram.sample_count);
+}
+
+TEST_F(DatabaseTest, MetricsCountReducerCallsFailuresRowsAndSubscriptions) {
+  // Proves the worker reports to the database's series: per-reducer calls and failures,
+  // the execution histogram, rows per table, clients and subscriptions.
+  auto m = obs::Global().ForDatabase("chat");
+  const double calls = m->ReducerCalls("send_message").Value();
+  const double failures = m->ReducerFailures("send_message").Value();
+  const double executions = HistogramCount(m->reducer_seconds);
+  const double evaluations = HistogramCount(m->evaluation_seconds);
+  auto a = Connect(1);
+  auto b = Connect(2);
+  Subscribe(2, *b, 0, {"SELECT * FROM message", "SELECT * FROM user"});
+  Subscribe(2, *b, 1, {"SELECT * FROM message"});
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(SendMessage(1, i, "hello " + std::to_string(i)).ok());
+  ASSERT_TRUE(SendMessage(1, 3, "").ok());  // refused by the module
+  a->Nth<protocol::ReducerResult>(4);
+  Barrier(*db_);
+  EXPECT_EQ(m->ReducerCalls("send_message").Value() - calls, 4);
+  EXPECT_EQ(m->ReducerFailures("send_message").Value() - failures, 1);
+  // Two client_connected calls and four send_message calls ran module code.
+  EXPECT_EQ(HistogramCount(m->reducer_seconds) - executions, 6);
+  EXPECT_EQ(HistogramCount(m->evaluation_seconds) - evaluations, 5);  // 2 connects + 3 sends
+  EXPECT_EQ(m->TableRows("message").Value(), 3);
+  EXPECT_EQ(m->TableRows("user").Value(), 2);
+  EXPECT_EQ(m->clients.Value(), 2);
+  EXPECT_EQ(m->query_sets.Value(), 2);
+  EXPECT_EQ(m->queries.Value(), 2) << "the same message query in two sets is evaluated once";
+  db_->Disconnect(2);
+  Barrier(*db_);
+  EXPECT_EQ(m->clients.Value(), 1);
+  EXPECT_EQ(m->query_sets.Value(), 0);
+  EXPECT_EQ(m->queries.Value(), 0);
+}
+
+TEST_F(DatabaseTest, AReducersLogLinesCarryTheIdOfTheRequestThatCalledIt) {
+  SetLogFormat(LogFormat::kJson);
+  ::testing::internal::CaptureStderr();
+  {
+    ScopedRequestId request(RequestId("req-42"));
+    ASSERT_TRUE(CallHttp(*db_, Caller{Id(2), 0}, "send_message", StringArg("traced")).ok());
+  }
+  ASSERT_TRUE(CallHttp(*db_, Caller{Id(2), 0}, "send_message", StringArg("untraced")).ok());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  SetLogFormat(DefaultLogFormat());
+  // The quickstart module logs each message's text.
+  const size_t traced = err.find("\"message\":\"traced\"");
+  ASSERT_NE(traced, std::string::npos) << err;
+  const std::string line = err.substr(err.rfind('\n', traced) + 1,
+                                      err.find('\n', traced) - err.rfind('\n', traced) - 1);
+  EXPECT_NE(line.find("\"request_id\":\"req-42\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"database\":\"chat\""), std::string::npos) << line;
+  const size_t untraced = err.find("\"message\":\"untraced\"");
+  ASSERT_NE(untraced, std::string::npos) << err;
+  EXPECT_EQ(err.find("request_id", untraced), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace stdb::db

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "obs/metrics.h"
 
 namespace stdb::db {
 namespace fs = std::filesystem;
@@ -360,6 +361,7 @@ Result<std::unique_ptr<Durability>> Durability::Open(std::string db_name,
                                                      DurabilityOptions options,
                                                      const log::LogEnd& end,
                                                      std::function<void(const Status&)> on_failure) {
+  std::shared_ptr<obs::DatabaseMetrics> metrics = obs::Global().ForDatabase(db_name);
   std::unique_ptr<Durability> d(new Durability(std::move(db_name), std::move(options)));
   log::FileSystem& fs = *d->options_.fs;
   STDB_RETURN_IF_ERROR(fs.CreateDirectories(LogDir(d->options_.dir)));
@@ -371,6 +373,13 @@ Result<std::unique_ptr<Durability>> Durability::Open(std::string db_name,
   lo.segment_bytes = d->options_.segment_bytes;
   ReleaseQueue* releases = &d->releases_;
   lo.on_durable = [releases](uint64_t offset) { releases->OnDurable(offset); };
+  lo.on_group = [metrics](const log::CommitLog::Options::Group& g) {
+    metrics->fsync_seconds.Observe(std::chrono::duration<double>(g.write_and_sync).count());
+    metrics->transactions_per_fsync.Observe(static_cast<double>(g.waits.size()));
+    for (const auto wait : g.waits) {
+      metrics->commit_seconds.Observe(std::chrono::duration<double>(wait).count());
+    }
+  };
   d->on_failure_ = std::move(on_failure);
   lo.on_failure = [d = d.get()](const Status& why) { d->Fail(why); };
   if (end.next_offset > 0) d->releases_.OnDurable(end.next_offset - 1);

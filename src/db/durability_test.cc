@@ -278,6 +278,26 @@ TEST_F(FailingDiskTest, GroupCommitCoversManyTransactionsPerFsync) {
   EXPECT_LT(syncs, uint64_t{kCalls}) << "one fsync must cover several transactions";
 }
 
+TEST_F(DurabilityTest, MetricsCountFsyncsAndTheTransactionsEachMadeDurable) {
+  Open();
+  auto m = obs::Global().ForDatabase("chat");
+  const auto fsyncs = m->fsync_seconds.Collect().histogram;
+  const auto per_fsync = m->transactions_per_fsync.Collect().histogram;
+  const auto commits = m->commit_seconds.Collect().histogram;
+  constexpr int kCalls = 25;
+  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(Send("m" + std::to_string(i)).ok());
+  const auto fsyncs_after = m->fsync_seconds.Collect().histogram;
+  const auto per_fsync_after = m->transactions_per_fsync.Collect().histogram;
+  const auto commits_after = m->commit_seconds.Collect().histogram;
+  // Each Send is acknowledged once durable: every record has been through an fsync.
+  EXPECT_EQ(commits_after.sample_count - commits.sample_count, uint64_t{kCalls});
+  EXPECT_EQ(per_fsync_after.sample_sum - per_fsync.sample_sum, kCalls);
+  EXPECT_EQ(per_fsync_after.sample_count - per_fsync.sample_count,
+            fsyncs_after.sample_count - fsyncs.sample_count);
+  EXPECT_GE(fsyncs_after.sample_count - fsyncs.sample_count, 1u);
+  EXPECT_GT(fsyncs_after.sample_sum, fsyncs.sample_sum);
+}
+
 TEST_F(FailingDiskTest, AFailedFsyncIsNeverAcknowledgedAndStopsWrites) {
   Open();
   ASSERT_TRUE(Send("durable").ok());

@@ -30,6 +30,7 @@ namespace {
 struct Pending {
   TxRecord record;
   uint64_t bytes = 0;
+  std::chrono::steady_clock::time_point appended;
 };
 
 // Where the durable prefix of the log ends.
@@ -72,6 +73,10 @@ struct CommitLog::Impl {
   Bytes buffer;              // the frames of the group being written
   uint64_t buffer_last = 0;  // offset of the last record in buffer
   size_t buffer_records = 0;
+  // When each record in buffer was appended (only with options.on_group), and the
+  // scratch vector of their waits.
+  std::vector<std::chrono::steady_clock::time_point> buffer_appended;
+  std::vector<std::chrono::nanoseconds> waits;
   std::thread writer;
 
   fs::path SegmentPath(uint64_t first) const { return options.dir / SegmentFileName(first); }
@@ -93,6 +98,7 @@ struct CommitLog::Impl {
   // Writes and fsyncs the buffered group, then publishes and reports it as durable.
   Status Flush() {
     if (buffer_records == 0) return Status::Ok();
+    const auto start = std::chrono::steady_clock::now();
     if (Status s = file->Append(buffer); !s.ok()) {
       return IoError("commit log write failed: " + s.message());
     }
@@ -113,6 +119,13 @@ struct CommitLog::Impl {
     }
     buffer.clear();
     buffer_records = 0;
+    if (options.on_group) {
+      const auto end = std::chrono::steady_clock::now();
+      waits.clear();
+      for (const auto& t : buffer_appended) waits.push_back(end - t);
+      buffer_appended.clear();
+      options.on_group(Options::Group{end - start, waits});
+    }
     if (options.on_durable) options.on_durable(buffer_last);
     return Status::Ok();
   }
@@ -141,6 +154,7 @@ struct CommitLog::Impl {
         STDB_RETURN_IF_ERROR(Roll(p.record.offset));
       }
       AppendFramedRecord(p.record, buffer);
+      if (options.on_group) buffer_appended.push_back(p.appended);
       buffer_last = p.record.offset;
       ++buffer_records;
     }
@@ -151,6 +165,7 @@ struct CommitLog::Impl {
     STDB_ASSERT(!why.ok());
     buffer.clear();
     buffer_records = 0;
+    buffer_appended.clear();
     {
       std::lock_guard lock(mu);
       STDB_ASSERT(failure.ok());
@@ -243,7 +258,9 @@ Status CommitLog::Append(TxRecord record) {
            (m.held_bytes + bytes <= kPendingBytesMax && m.held_records < kPendingRecordsMax);
   });
   if (!m.failure.ok()) return m.failure;
-  m.pending.push_back(Pending{std::move(record), bytes});
+  m.pending.push_back(Pending{std::move(record), bytes,
+                             m.options.on_group ? std::chrono::steady_clock::now()
+                                                : std::chrono::steady_clock::time_point{}});
   m.held_bytes += bytes;
   m.held_records += 1;
   m.next_offset += 1;

@@ -16,6 +16,7 @@
 // Thread safety: Append/Close from one thread (the database worker); the others from any.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -23,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -49,6 +51,14 @@ class CommitLog {
     std::function<void(uint64_t durable_offset)> on_durable;
     // Called once, on the writer thread, when a write or fsync fails.
     std::function<void(const Status& why)> on_failure;
+    // Called on the writer thread after each group is durable, before on_durable: how
+    // long its write + fsync took and, per record of the group, how long it waited from
+    // Append to durable (for metrics). Must not block for long.
+    struct Group {
+      std::chrono::nanoseconds write_and_sync{0};
+      std::span<const std::chrono::nanoseconds> waits;
+    };
+    std::function<void(const Group&)> on_group;
   };
 
   // Opens the log for appending where ReadLog left it (`end`): cuts the torn tail off

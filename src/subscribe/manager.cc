@@ -158,6 +158,7 @@ Result<protocol::QueryRows> SubscriptionManager::Subscribe(ClientId client, Quer
   std::vector<const Query*> set_queries;
   for (const auto& k : keys) set_queries.push_back(queries_.at(k).get());
   state.sets.emplace(set_id, std::move(keys));
+  ++query_set_count_;
   return Evaluate(set_queries, store);
 }
 
@@ -169,6 +170,7 @@ Result<std::optional<protocol::QueryRows>> SubscriptionManager::Unsubscribe(
   }
   std::vector<std::string> keys = std::move(cit->second.sets.at(set_id));
   cit->second.sets.erase(set_id);
+  --query_set_count_;
   std::optional<protocol::QueryRows> rows;
   if (dropped_rows) {
     std::vector<const Query*> qs;
@@ -186,6 +188,7 @@ void SubscriptionManager::RemoveClient(ClientId client) {
   for (const auto& [set_id, keys] : cit->second.sets) {
     for (const auto& k : keys) Release(client, set_id, k);
   }
+  query_set_count_ -= cit->second.sets.size();
   clients_.erase(cit);
 }
 

@@ -62,6 +62,7 @@ class SubscriptionManager {
 
   size_t query_count() const { return queries_.size(); }
   size_t client_count() const { return clients_.size(); }
+  size_t query_set_count() const { return query_set_count_; }
 
  private:
   // One distinct query and who subscribes to it (with multiplicity: a client may list a
@@ -84,6 +85,7 @@ class SubscriptionManager {
   std::map<std::string, std::unique_ptr<Query>> queries_;   // canonical key -> query
   std::map<store::TableId, std::vector<Query*>> by_table_;  // queries reading each table
   std::map<ClientId, ClientState> clients_;
+  size_t query_set_count_ = 0;  // over all clients
 };
 
 // A canonical text for a bound query: equal for queries that select the same rows by
