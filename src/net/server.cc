@@ -28,6 +28,7 @@
 #include "net/backup_stream.h"
 #include "net/http_util.h"
 #include "net/ws_session.h"
+#include "obs/metrics.h"
 #include "sats/bsatn.h"
 #include "sats/json.h"
 
@@ -79,6 +80,7 @@ struct Server::Impl {
   asio::thread_pool blocking{1};  // publish: writes files, loads modules, runs init
   std::vector<std::thread> threads;
   std::atomic<uint64_t> next_client_id{1};
+  std::atomic<uint64_t> next_request_id{0};  // for requests without an X-Request-Id
   std::mutex mu;
   std::condition_variable stopped_cv;
   bool stopped = false;
@@ -116,12 +118,19 @@ struct Server::Impl {
 
 namespace {
 
+// Clients may name their request; log lines about it carry the name (base/log.h).
+constexpr std::string_view kRequestIdHeader = "X-Request-Id";
+
+RequestId RequestIdOf(const Request& req) { return RequestId(req[kRequestIdHeader]); }
+
 Response MakeResponse(const Request& req, http::status status, std::string body,
                       std::string_view content_type) {
   Response res{status, req.version()};
   res.set(http::field::server, "stdb");
   res.set(http::field::content_type, content_type);
   res.set(http::field::access_control_allow_origin, "*");
+  // Every request has one (HttpSession sets it when the client did not).
+  if (auto id = req[kRequestIdHeader]; !id.empty()) res.set(kRequestIdHeader, id);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
@@ -277,6 +286,7 @@ asio::awaitable<Response> Server::Impl::Call(const Request& req, const Target& t
   }
   const db::Caller caller{authed->claims.identity, 0};
   db::CallOutcome outcome = co_await AwaitCallback<db::CallOutcome>([&](auto done) {
+    ScopedRequestId request(RequestIdOf(req));  // not across a co_await: set per thread
     Status s = db->CallReducer(caller, reducer, std::move(bsatn), done);
     if (!s.ok()) done(db::CallOutcome{s});
   });
@@ -295,6 +305,7 @@ asio::awaitable<Response> Server::Impl::Sql(const Request& req, const Target& t,
   const db::Caller caller{authed->claims.identity, 0};
   using SqlOut = Result<std::vector<db::SqlResult>>;
   SqlOut out = co_await AwaitCallback<SqlOut>([&](auto done) {
+    ScopedRequestId request(RequestIdOf(req));
     Status s = db->Sql(caller, req.body(), done);
     if (!s.ok()) done(SqlOut(s));
   });
@@ -326,6 +337,7 @@ asio::awaitable<Response> Server::Impl::Publish(const Request& req, const Target
   // Loading a module and running init block: do it on the blocking pool.
   Out out = co_await AwaitCallback<Out>([&](auto done) {
     asio::post(blocking, [this, &req, name, publisher, clear, done] {
+      ScopedRequestId request(RequestIdOf(req));
       done(registry.Publish(name, AsBytes(req.body()), publisher, clear));
     });
   });
@@ -538,6 +550,10 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
   if ((s.size() == 2 && s[0] == "v1" && s[1] == "ping") || (s.size() == 1 && s[0] == "health")) {
     co_return Text(req, http::status::ok, "");
   }
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "metrics" && method == http::verb::get) {
+    co_return MakeResponse(req, http::status::ok, obs::Global().Render(),
+                           "text/plain; version=0.0.4; charset=utf-8");
+  }
   if (s.size() >= 2 && s[0] == "v1" && s[1] == "identity") {
     if (s.size() == 2 && method == http::verb::post) co_return Identity(req);
     if (s.size() == 3 && s[2] == "websocket-token" && method == http::verb::post) {
@@ -678,6 +694,7 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
     if (!ec) std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kNoThrow);
     if (ec == http::error::body_limit) {
       Request head = parser.release();
+      head.erase(kRequestIdHeader);
       Response res = Text(head, http::status::payload_too_large, "request body too large");
       res.keep_alive(false);
       co_await http::async_write(stream, res, kNoThrow);
@@ -685,6 +702,12 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
     }
     if (ec) break;
     Request req = parser.release();
+    obs::Global().http_requests.Increment();
+    if (req[kRequestIdHeader].empty()) {
+      req.set(kRequestIdHeader, "h" + std::to_string(next_request_id.fetch_add(1) + 1));
+    } else {
+      req.set(kRequestIdHeader, RequestIdOf(req).view());  // bounded and sanitised
+    }
     auto target = ParseTarget(req.target());
     if (websocket::is_upgrade(req) && target) {
       stream.expires_never();

@@ -5,11 +5,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <charconv>
 #include <tuple>
 #include <utility>
 
 #include "base/log.h"
 #include "net/http_util.h"
+#include "obs/metrics.h"
 #include "protocol/messages.h"
 
 namespace stdb::net {
@@ -25,9 +27,11 @@ constexpr size_t kScratchKeepBytes = 64 << 10;
 WsSession::WsSession(Stream stream, Params params)
     : ws_(std::move(stream)),
       params_(std::move(params)),
-      guard_(ws_.get_executor()) {}
+      guard_(ws_.get_executor()) {
+  obs::Global().connections.Increment();
+}
 
-WsSession::~WsSession() = default;
+WsSession::~WsSession() { obs::Global().connections.Decrement(); }
 
 void WsSession::Send(protocol::EncodedMessage message) {
   std::string overflow;
@@ -42,6 +46,8 @@ void WsSession::Send(protocol::EncodedMessage message) {
       overflow = "client too slow: " + std::to_string(outbox_.size()) + " messages (" +
                  std::to_string(outbox_bytes_) +
                  " bytes) waiting to be sent; reconnect and resubscribe";
+      obs::Global().slow_client_disconnects.Increment();
+      obs::Global().outbox_dropped_messages.Increment(static_cast<double>(outbox_.size() + 1));
       outbox_closed_ = true;
       outbox_.clear();
       outbox_bytes_ = 0;
@@ -88,6 +94,25 @@ void WsSession::CloseOnStrand(websocket::close_code code, std::string reason) {
   });
 }
 
+RequestId WsSession::MessageRequestId(const protocol::ClientMessage& message) const {
+  // "ws<client>:<request id>", e.g. "ws17:42"; formatted without allocating.
+  char text[RequestId::kMaxBytes];
+  char* end = text + sizeof(text);
+  char* p = text;
+  *p++ = 'w';
+  *p++ = 's';
+  p = std::to_chars(p, end, params_.client_id).ptr;
+  std::visit(
+      [&](const auto& m) {
+        if constexpr (requires { m.request_id; }) {
+          *p++ = ':';
+          p = std::to_chars(p, end, m.request_id).ptr;
+        }
+      },
+      message);
+  return RequestId(std::string_view(text, static_cast<size_t>(p - text)));
+}
+
 void WsSession::HandleFrame(ByteView frame) {
   ByteReader reader(frame);
   if (reader.at_end()) {
@@ -105,6 +130,8 @@ void WsSession::HandleFrame(ByteView frame) {
                     "malformed message: trailing bytes after a v2 message");
       return;
     }
+    // What the database logs for this message names the client and its request id.
+    ScopedRequestId request(MessageRequestId(*msg));
     Status s = params_.database->HandleMessage(params_.client_id, std::move(msg).value());
     if (!s.ok()) {
       CloseOnStrand(websocket::close_code::try_again_later, s.message());
@@ -224,6 +251,9 @@ void WsSession::WriteNext() {
     return;
   }
   BuildFrame(batch_);
+  obs::Metrics& metrics = obs::Global();
+  metrics.messages_sent.Increment(static_cast<double>(batch_.size()));
+  metrics.bytes_sent.Increment(static_cast<double>(beast::buffer_bytes(frame_buffers_)));
   ws_.async_write(frame_buffers_, [self = shared_from_this()](boost::system::error_code ec,
                                                                size_t) {
     self->batch_.clear();

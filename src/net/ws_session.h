@@ -73,6 +73,8 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   // Strand only.
   void CloseOnStrand(boost::beast::websocket::close_code code, std::string reason);
   void HandleFrame(ByteView frame);
+  // The request id (base/log.h) the work for `message` is logged with.
+  RequestId MessageRequestId(const protocol::ClientMessage& message) const;
   // Takes the next frame's messages from the outbox (several under v3) into batch_;
   // when the outbox is empty, ends the write chain so that the next Send starts one.
   void TakeBatch();

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string>& SettingKeys() {
   static const std::vector<std::string> kKeys = {
       "module",    "bind-address", "db-path",           "database",
-      "node-name", "io-threads",   "log-level",         "in-memory",
+      "node-name", "io-threads",   "log-level",         "log-format", "in-memory",
       "snapshot-every-tx", "snapshot-every-bytes", "log-segment-bytes",
       "ws-outbox-messages", "ws-outbox-bytes", "ws-max-message-bytes", "ws-idle-timeout"};
   return kKeys;
@@ -24,7 +24,8 @@ Settings FromEnvironment(const std::function<const char*(const char*)>& getenv) 
       {"SPDB_MODULE_PATH", "module"},     {"SPDB_BIND_ADDRESS", "bind-address"},
       {"SPDB_DB_PATH", "db-path"},        {"SPDB_DATABASE", "database"},
       {"SPDB_NODE_NAME", "node-name"},    {"SPDB_IO_THREADS", "io-threads"},
-      {"SPDB_LOG_LEVEL", "log-level"},     {"SPDB_IN_MEMORY", "in-memory"},
+      {"SPDB_LOG_LEVEL", "log-level"},     {"SPDB_LOG_FORMAT", "log-format"},
+      {"SPDB_IN_MEMORY", "in-memory"},
       {"SPDB_SNAPSHOT_EVERY_TX", "snapshot-every-tx"},
       {"SPDB_SNAPSHOT_EVERY_BYTES", "snapshot-every-bytes"},
       {"SPDB_LOG_SEGMENT_BYTES", "log-segment-bytes"},
@@ -185,6 +186,13 @@ Result<Config> Resolve(const Settings& settings) {
       return Named(it->second, "'" + v + "' is not a log level (error, warn, info, debug, trace)");
     }
     c.log_level = v;
+  }
+  if (auto it = settings.find("log-format"); it != settings.end()) {
+    const auto& v = it->second.value;
+    if (v != "auto" && v != "text" && v != "json") {
+      return Named(it->second, "'" + v + "' is not a log format (auto, text, json)");
+    }
+    c.log_format = v;
   }
   if (auto it = settings.find("in-memory"); it != settings.end()) {
     const auto& v = it->second.value;

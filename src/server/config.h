@@ -23,6 +23,8 @@ struct Config {
   std::string node_name;
   int io_threads = 2;
   std::string log_level = "info";
+  // auto: text when stderr is a terminal, JSON lines otherwise (base/log.h).
+  std::string log_format = "auto";
   // Durability (docs/configuration.md): in_memory keeps no commit log or snapshots.
   bool in_memory = false;
   uint64_t snapshot_every_tx = 1'000'000;
@@ -44,7 +46,7 @@ struct Setting {
 };
 
 // Raw settings by key: module, bind-address, db-path, database, node-name, io-threads,
-// log-level, in-memory, snapshot-every-tx, snapshot-every-bytes, log-segment-bytes,
+// log-level, log-format, in-memory, snapshot-every-tx, snapshot-every-bytes, log-segment-bytes,
 // ws-outbox-messages, ws-outbox-bytes, ws-max-message-bytes, ws-idle-timeout.
 using Settings = std::map<std::string, Setting>;
 

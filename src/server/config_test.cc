@@ -258,3 +258,30 @@ TEST(Config, DatabaseNameDefaultsToTheModuleFileStem) {
 
 }  // namespace
 }  // namespace stdb::server
+
+namespace stdb::server {
+namespace {
+
+TEST(Config, LogFormatIsAutoTextOrJsonFromAnySource) {
+  TempDir dir;
+  const Setting db_path{dir.path.string(), "--db-path"};
+  auto unset = Resolve({{"db-path", db_path}});
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_EQ(unset->log_format, "auto");
+  auto env = Env({{"SPDB_LOG_FORMAT", "json"}});
+  EXPECT_EQ(env.at("log-format").source, "SPDB_LOG_FORMAT");
+  auto json = Resolve(Merge(env, {{"db-path", db_path}}));
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  EXPECT_EQ(json->log_format, "json");
+  auto file = FromToml("log-format = \"text\"\n", "Spacetime.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto text = Resolve(Merge(*file, {{"db-path", db_path}}));
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(text->log_format, "text");
+  auto bad = Resolve({{"log-format", Setting{"yaml", "--log-format"}}, {"db-path", db_path}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "--log-format: 'yaml' is not a log format (auto, text, json)");
+}
+
+}  // namespace
+}  // namespace stdb::server

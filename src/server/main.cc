@@ -22,12 +22,13 @@
 #include "base/log.h"
 #include "db/registry.h"
 #include "net/server.h"
+#include "obs/build_info.h"
 #include "server/config.h"
 
 namespace stdb::server {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+
 
 [[noreturn]] void Fail(const std::string& message) {
   std::cerr << "spacetimedb: " << message << "\n";
@@ -57,6 +58,8 @@ Settings ParseFlags(int argc, char** argv, std::optional<std::string>& config_fi
   flag("--node-name", "node-name", "this node's name in logs (default: the host name)");
   flag("--io-threads", "io-threads", "network threads (default 2)");
   flag("--log-level", "log-level", "error, warn, info (default), debug or trace");
+  flag("--log-format", "log-format",
+       "auto (default: text on a terminal, else JSON lines), text or json");
   flag("--snapshot-every-tx", "snapshot-every-tx", "take a snapshot every N transactions (default 1000000)");
   flag("--snapshot-every-bytes", "snapshot-every-bytes", "or every N bytes of commit log (default 268435456)");
   flag("--log-segment-bytes", "log-segment-bytes", "commit log segment size (default 67108864)");
@@ -116,7 +119,7 @@ int Run(int argc, char** argv) {
   // `spacetimedb start ...` and `spacetimedb ...` are the same; `version` prints it.
   std::vector<char*> args(argv, argv + argc);
   if (args.size() > 1 && std::string(args[1]) == "version") {
-    std::cout << "spacetimedb (stdb) " << kVersion << "\n";
+    std::cout << "spacetimedb (stdb) " << obs::kVersion << " (commit " << obs::BuildCommit() << ")\n";
     return 0;
   }
   if (args.size() > 1 && std::string(args[1]) == "start") args.erase(args.begin() + 1);
@@ -135,6 +138,9 @@ int Run(int argc, char** argv) {
   auto config = Resolve(settings);
   if (!config.ok()) Fail(config.status().message());
   SetLogSeverity(SeverityOf(config->log_level));
+  if (config->log_format != "auto") {
+    SetLogFormat(config->log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  }
   const std::string scope = "server/" + config->node_name;
 
   auto tokens = auth::TokenAuthority::OpenOrCreate(config->db_path, SystemClock::Get());
@@ -182,7 +188,7 @@ int Run(int argc, char** argv) {
   auto port = server.Start();
   if (!port.ok()) Fail("--bind-address: " + port.status().message());
   std::string url = "http://" + config->bind_host + ":" + std::to_string(*port);
-  LogInfo(scope, "stdb " + std::string(kVersion) + " listening on " + url + ", data in " +
+  LogInfo(scope, "stdb " + std::string(obs::kVersion) + " listening on " + url + ", data in " +
                      config->db_path.string());
   for (const auto& name : registry.Names()) {
     LogInfo(scope, "database '" + name + "': ws://" + config->bind_host + ":" +

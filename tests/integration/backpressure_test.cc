@@ -269,6 +269,12 @@ TEST(Backpressure, AStalledClientIsDisconnectedAndTheOthersKeepUp) {
   ASSERT_TRUE(reason.has_value()) << "no close frame: " << ended.message();
   EXPECT_EQ(reason->first, 1008) << reason->second;
   EXPECT_NE(reason->second.find("too slow"), std::string::npos) << reason->second;
+  // The metrics count the disconnect and the messages thrown away with it.
+  ASSERT_OK_AND_ASSIGN(auto metrics, Http("GET", server->HttpUrl("/v1/metrics")));
+  EXPECT_NE(metrics.body.find("\nstdb_slow_client_disconnects_total 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(metrics.body.find("\nstdb_outbox_dropped_messages_total 0\n"), std::string::npos)
+      << metrics.body;
 
   // Every reading client got every update in commit order and is still connected.
   ASSERT_OK(AddItem(*writer.client, static_cast<uint32_t>(calls + 1), kLastId, "last"));
