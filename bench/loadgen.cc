@@ -87,11 +87,11 @@ struct Schedule {
 
 // What one client saw. Written only by its thread, read after join.
 struct ClientStats {
-  LatencyHistogram latency;  // calls sent in the measured window
-  uint64_t committed = 0;    // commits answered in the measured window
-  uint64_t refused = 0;      // refusals answered in the measured window
-  uint64_t conflicts = 0;    // conflicts answered in the measured window
-  uint64_t calls = 0;        // answers received over the whole run
+  LatencyHistogram latency;   // calls sent in the measured window
+  uint64_t committed = 0;     // commits answered in the measured window
+  uint64_t refused = 0;       // refusals answered in the measured window
+  uint64_t conflicts = 0;     // conflicts answered in the measured window
+  uint64_t calls = 0;         // answers received over the whole run
   std::string first_refusal;  // examples, for the report
   std::string first_conflict;
   Status failure;  // why the client stopped early, if it did
@@ -121,9 +121,15 @@ void Tally(const CallResult& result, const Pending& call, TimePoint received,
   }
   if (received >= schedule.measure_from && received < schedule.stop_at) {
     switch (result.kind) {
-      case Kind::kCommitted: ++stats.committed; break;
-      case Kind::kRefused: ++stats.refused; break;
-      case Kind::kConflict: ++stats.conflicts; break;
+      case Kind::kCommitted:
+        ++stats.committed;
+        break;
+      case Kind::kRefused:
+        ++stats.refused;
+        break;
+      case Kind::kConflict:
+        ++stats.conflicts;
+        break;
     }
   }
 }
@@ -237,8 +243,7 @@ Options ParseOptions(int argc, char** argv) {
   app.add_option("--alpha", o.alpha, "0: uniform; otherwise the Zipf exponent")
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--seed", o.seed, "seed of the random draws");
-  app.add_option("--confirmed", o.confirmed,
-                 "stdb: confirmed reads (results wait for durability)");
+  app.add_option("--confirmed", o.confirmed, "stdb: confirmed reads (results wait for durability)");
   app.add_option("--json", o.json_path, "also write the results to this file");
   try {
     app.parse(argc, argv);
@@ -297,9 +302,8 @@ nlohmann::ordered_json ToJson(const Options& o, const RunResult& r, const Summar
   j["errors"] = s.errors;
   j["conflicts"] = s.conflicts;
   j["tx_per_s"] = s.tx_per_s();
-  j["latency_us"] = {{"samples", h.count()},   {"mean", h.mean_micros()},
-                     {"p50", s.p50_us},        {"p99", s.p99_us},
-                     {"p99.9", s.p999_us},     {"max", s.max_us}};
+  j["latency_us"] = {{"samples", h.count()}, {"mean", h.mean_micros()}, {"p50", s.p50_us},
+                     {"p99", s.p99_us},      {"p99.9", s.p999_us},      {"max", s.max_us}};
   j["first_error"] = r.total.first_refusal;
   j["first_conflict"] = r.total.first_conflict;
   j["total_before"] = Int128ToString(before.total);
@@ -314,8 +318,8 @@ nlohmann::ordered_json ToJson(const Options& o, const RunResult& r, const Summar
 Result<Balances> ReadAccounts(TransferSystem& system, uint32_t accounts) {
   STDB_ASSIGN_OR_RETURN(Balances b, system.ReadBalances());
   if (b.accounts != accounts) {
-    return InvalidArgument("the database holds " + std::to_string(b.accounts) +
-                           " accounts, not " + std::to_string(accounts) + " (seed them first)");
+    return InvalidArgument("the database holds " + std::to_string(b.accounts) + " accounts, not " +
+                           std::to_string(accounts) + " (seed them first)");
   }
   return b;
 }

@@ -125,7 +125,8 @@ class PgConnection final : public TransferConnection {
     while (true) {
       STDB_RETURN_IF_ERROR(TakeResults(out));
       if (out.size() > before) return Status::Ok();
-      const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return IoError("no result from PostgreSQL within the timeout");
       STDB_RETURN_IF_ERROR(Wait(POLLIN, left));
     }
@@ -179,7 +180,8 @@ class PgConnection final : public TransferConnection {
           break;
       }
     }
-    if (PQstatus(conn_.get()) == CONNECTION_BAD) return IoError("connection lost: " + ErrorOf(conn_.get()));
+    if (PQstatus(conn_.get()) == CONNECTION_BAD)
+      return IoError("connection lost: " + ErrorOf(conn_.get()));
     return Status::Ok();
   }
 
@@ -208,8 +210,8 @@ class PostgresSystem final : public TransferSystem {
 
   Result<Balances> ReadBalances() override {
     STDB_ASSIGN_OR_RETURN(PgConn c, OpenConnection(url_));
-    STDB_ASSIGN_OR_RETURN(
-        PgResult r, Exec(c.get(), "SELECT count(*), coalesce(sum(balance), 0) FROM account"));
+    STDB_ASSIGN_OR_RETURN(PgResult r,
+                          Exec(c.get(), "SELECT count(*), coalesce(sum(balance), 0) FROM account"));
     if (PQntuples(r.get()) != 1 || PQnfields(r.get()) != 2) {
       return DecodeError("unexpected answer to the sum of balances");
     }

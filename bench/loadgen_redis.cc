@@ -120,7 +120,8 @@ class RespSocket {
         out.push_back(std::move(*value));
       }
       if (out.size() > before) return Status::Ok();
-      const auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return IoError("no reply from Redis within the timeout");
       pollfd p{fd_, POLLIN, 0};
       const int ready = poll(&p, 1, static_cast<int>(left.count()));
@@ -245,14 +246,15 @@ class RedisSystem final : public TransferSystem {
       commands.push_back(std::move(mget));
     }
     Balances out;
-    STDB_RETURN_IF_ERROR(RunPipelined(
-        *socket, commands, [&](const RespValue& v) { return AddMgetBalances(v, out); }));
+    STDB_RETURN_IF_ERROR(RunPipelined(*socket, commands,
+                                      [&](const RespValue& v) { return AddMgetBalances(v, out); }));
     return out;
   }
 
   Result<std::unique_ptr<TransferConnection>> Connect() override {
     STDB_ASSIGN_OR_RETURN(auto socket, RespSocket::Connect(address_));
-    return std::unique_ptr<TransferConnection>(std::make_unique<RedisConnection>(std::move(socket)));
+    return std::unique_ptr<TransferConnection>(
+        std::make_unique<RedisConnection>(std::move(socket)));
   }
 
  private:

@@ -51,8 +51,7 @@ class StdbConnection final : public TransferConnection {
       STDB_ASSIGN_OR_RETURN(auto message, client_->Receive(timeout));
       const auto* result = std::get_if<protocol::ReducerResult>(&message);
       if (result == nullptr) continue;  // nothing else is expected; tolerate it
-      const bool ok =
-          result->outcome.kind == Kind::kOk || result->outcome.kind == Kind::kOkEmpty;
+      const bool ok = result->outcome.kind == Kind::kOk || result->outcome.kind == Kind::kOkEmpty;
       out.push_back(CallResult{result->request_id,
                                ok ? CallResult::Kind::kCommitted : CallResult::Kind::kRefused,
                                ok ? std::string() : result->outcome.message});
@@ -74,9 +73,9 @@ class StdbSystem final : public TransferSystem {
       const uint32_t count = std::min(kSeedPerCall, accounts - first);
       const std::string args = nlohmann::json::array({first, count, balance}).dump();
       const std::string url = HttpBase() + "/call/seed";
-      STDB_ASSIGN_OR_RETURN(auto res, net::HttpRequest("POST", url,
-                                                       {{"Content-Type", "application/json"}},
-                                                       args, kHttpTimeout));
+      STDB_ASSIGN_OR_RETURN(
+          auto res, net::HttpRequest("POST", url, {{"Content-Type", "application/json"}}, args,
+                                     kHttpTimeout));
       if (res.status != 200) {
         return InternalError("POST " + url + " answered " + std::to_string(res.status) + ": " +
                              res.body);
@@ -88,8 +87,8 @@ class StdbSystem final : public TransferSystem {
   // SELECT balance FROM account over POST /v1/database/NAME/sql, summed here.
   Result<Balances> ReadBalances() override {
     const std::string url = HttpBase() + "/sql";
-    STDB_ASSIGN_OR_RETURN(auto res, net::HttpRequest("POST", url, {},
-                                                     "SELECT balance FROM account", kHttpTimeout));
+    STDB_ASSIGN_OR_RETURN(
+        auto res, net::HttpRequest("POST", url, {}, "SELECT balance FROM account", kHttpTimeout));
     if (res.status != 200) {
       return InternalError("POST " + url + " answered " + std::to_string(res.status) + ": " +
                            res.body);

@@ -71,7 +71,8 @@ Result<__int128> ParseInt128(std::string_view text) {
   }
   __int128 v = 0;
   for (char c : digits) {
-    if (c < '0' || c > '9') return DecodeError("not a 128-bit integer: '" + std::string(text) + "'");
+    if (c < '0' || c > '9')
+      return DecodeError("not a 128-bit integer: '" + std::string(text) + "'");
     v = v * 10 + (c - '0');
   }
   return negative ? -v : v;

@@ -50,8 +50,7 @@ TEST(AccountSampler, ZipfHitsTheHottestAccountAsOftenAsItsWeightAndSymmetrically
     from_zero += from == 0;
     to_zero += to == 0;
   }
-  EXPECT_NEAR(static_cast<double>(from_zero) / kDraws, static_cast<double>(to_zero) / kDraws,
-              0.01);
+  EXPECT_NEAR(static_cast<double>(from_zero) / kDraws, static_cast<double>(to_zero) / kDraws, 0.01);
 }
 
 // Uniform draws cover the whole range and amounts stay in [1, kAmountMax].
@@ -84,7 +83,8 @@ TEST(Int128, DecimalTextRoundTrips) {
 
 // Anything but an optional minus and 1 to 38 digits is refused.
 TEST(Int128, ParseRejectsWhatIsNotAnInteger) {
-  for (const char* bad : {"", "-", "+1", " 1", "1 ", "1.0", "12a", "123456789012345678901234567890123456789"}) {
+  for (const char* bad :
+       {"", "-", "+1", " 1", "1 ", "1.0", "12a", "123456789012345678901234567890123456789"}) {
     EXPECT_FALSE(ParseInt128(bad).ok()) << "'" << bad << "'";
   }
   EXPECT_TRUE(ParseInt128("12345678901234567890123456789012345678").ok());

@@ -27,8 +27,8 @@ TEST(Resp, ParserWaitsForTheWholeValueAtAnySplit) {
   for (size_t split = 0; split <= stream.size(); ++split) {
     RespParser p;
     std::vector<RespValue> values;
-    for (std::string_view part : {std::string_view(stream).substr(0, split),
-                                  std::string_view(stream).substr(split)}) {
+    for (std::string_view part :
+         {std::string_view(stream).substr(0, split), std::string_view(stream).substr(split)}) {
       p.Feed(part);
       while (true) {
         auto v = p.Next();
