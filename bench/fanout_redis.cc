@@ -2,13 +2,13 @@
 // hashes pos:<id> {region, x, y, stamp}; the writer calls the function fanout_move
 // (FCALL), which updates the rows and PUBLISHes, per region it touched, one message with
 // that region's rows to channel region:<r>; subscribers SUBSCRIBE to their region's
-// channel. The protocol is RESP2 (bench/fanout_resp.h) over Asio.
+// channel. The protocol is RESP2 (bench/resp.h) over Asio.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
 
 #include "bench/fanout_driver.h"
-#include "bench/fanout_resp.h"
+#include "bench/resp.h"
 #include "net/client.h"
 
 namespace stdb::bench::fanout {

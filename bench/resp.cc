@@ -1,8 +1,8 @@
-#include "bench/fanout_resp.h"
+#include "bench/resp.h"
 
 #include <charconv>
 
-namespace stdb::bench::fanout {
+namespace stdb::bench {
 
 void AppendRespCommand(const std::vector<std::string_view>& args, std::string& out) {
   out += '*';
@@ -94,4 +94,4 @@ Result<std::optional<RespValue>> RespParser::Next() {
   return value;
 }
 
-}  // namespace stdb::bench::fanout
+}  // namespace stdb::bench

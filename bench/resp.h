@@ -1,6 +1,7 @@
 // RESP2, the Redis protocol (https://redis.io/docs/reference/protocol-spec/), as much as
-// the fan-out load generator needs: encoding a command and parsing replies and pub/sub
-// pushes incrementally from a byte stream.
+// the load generators need (stdb_fanout's pub/sub, stdb_loadgen's pipelined FCALLs):
+// encoding a command and parsing replies and pub/sub pushes incrementally from a byte
+// stream.
 //
 //   command   *<n>\r\n then n bulk strings $<len>\r\n<bytes>\r\n
 //   replies   +simple\r\n  -error\r\n  :integer\r\n  $<len>\r\n<bytes>\r\n ($-1 is null)
@@ -17,7 +18,7 @@
 
 #include "base/status.h"
 
-namespace stdb::bench::fanout {
+namespace stdb::bench {
 
 // Bounded: a bulk string above this is a protocol error here (the workload's payloads are
 // a few kilobytes), and so is nesting deeper than kRespDepthMax or an array longer than
@@ -49,4 +50,4 @@ class RespParser {
   size_t pos_ = 0;  // start of the first unparsed value in buffer_
 };
 
-}  // namespace stdb::bench::fanout
+}  // namespace stdb::bench
