@@ -5,7 +5,12 @@
 //   stdb_loadgen [--system stdb|redis|postgres] --url URL [--db NAME] [--setup]
 //                [--clients 4] [--inflight 32] [--seconds 10] [--accounts 100000]
 //                [--balance 1000000] [--alpha 0|1.5] [--seed 1] [--confirmed true|false]
-//                [--json FILE]
+//                [--server-pid PID] [--json FILE]
+//
+// With --server-pid, the CPU time (user + system) of that process and its descendants
+// during the measured window, divided by the transactions committed in it, is reported
+// as server_cpu_us_per_tx: steadier than throughput on a shared machine, and comparable
+// across systems (PostgreSQL's backends are the postmaster's descendants).
 //
 // --url is each system's own address: stdb ws://host:port (with --db), Redis host:port,
 // PostgreSQL a libpq connection string. With --setup the program creates the accounts
@@ -35,6 +40,7 @@
 #include <latch>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -42,6 +48,7 @@
 
 #include "base/assert.h"
 #include "base/status.h"
+#include "bench/fanout_proc.h"
 #include "bench/latency_histogram.h"
 #include "bench/loadgen_driver.h"
 #include "bench/loadgen_workload.h"
@@ -77,6 +84,7 @@ struct Options {
   uint64_t seed = 1;
   bool confirmed = true;
   std::string json_path;
+  int server_pid = 0;  // > 0: measure that process tree's CPU time in the window
 };
 
 // The run's phases, fixed by the main thread before it releases the clients.
@@ -173,6 +181,8 @@ struct RunResult {
   ClientStats total;
   std::vector<Status> failures;
   double measured_seconds = 0;
+  // The server tree's CPU time in the measured window (--server-pid), microseconds.
+  std::optional<uint64_t> server_cpu_us;
 };
 
 // Connects every client, then runs them together for kWarmup + options.seconds.
@@ -202,9 +212,17 @@ RunResult RunClients(const Options& options, TransferSystem& system,
   schedule.stop_at = schedule.measure_from + std::chrono::duration_cast<SteadyClock::duration>(
                                                  std::chrono::duration<double>(options.seconds));
   go.count_down();  // publishes `schedule` to the clients
+  RunResult out;
+  if (options.server_pid > 0) {
+    // Read at the window's edges from this (otherwise idle) thread.
+    std::this_thread::sleep_until(schedule.measure_from);
+    auto from = fanout::ProcessTreeCpuMicros(options.server_pid);
+    std::this_thread::sleep_until(schedule.stop_at);
+    auto to = fanout::ProcessTreeCpuMicros(options.server_pid);
+    if (from.ok() && to.ok() && *to >= *from) out.server_cpu_us = *to - *from;
+  }
   for (auto& t : threads) t.join();
 
-  RunResult out;
   out.measured_seconds =
       std::chrono::duration<double>(schedule.stop_at - schedule.measure_from).count();
   for (auto& s : stats) {
@@ -245,6 +263,8 @@ Options ParseOptions(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of the random draws");
   app.add_option("--confirmed", o.confirmed, "stdb: confirmed reads (results wait for durability)");
   app.add_option("--json", o.json_path, "also write the results to this file");
+  app.add_option("--server-pid", o.server_pid,
+                 "report the CPU time of this process and its descendants per transaction");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -276,6 +296,9 @@ Summary Summarise(const Options& o, const RunResult& r, const Balances& before,
   s.p99_us = h.PercentileMicros(0.99);
   s.p999_us = h.PercentileMicros(0.999);
   s.max_us = h.max_micros();
+  if (r.server_cpu_us && s.committed > 0) {
+    s.server_cpu_us_per_tx = static_cast<double>(*r.server_cpu_us) / static_cast<double>(s.committed);
+  }
   s.total = after.total;
   s.total_unchanged = before.total == after.total && before.accounts == after.accounts;
   return s;
@@ -302,6 +325,7 @@ nlohmann::ordered_json ToJson(const Options& o, const RunResult& r, const Summar
   j["errors"] = s.errors;
   j["conflicts"] = s.conflicts;
   j["tx_per_s"] = s.tx_per_s();
+  if (s.server_cpu_us_per_tx >= 0) j["server_cpu_us_per_tx"] = s.server_cpu_us_per_tx;
   j["latency_us"] = {{"samples", h.count()}, {"mean", h.mean_micros()}, {"p50", s.p50_us},
                      {"p99", s.p99_us},      {"p99.9", s.p999_us},      {"max", s.max_us}};
   j["first_error"] = r.total.first_refusal;

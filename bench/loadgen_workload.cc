@@ -129,6 +129,10 @@ std::string FormatSummaryLine(const Summary& s) {
                 s.seconds, s.committed, s.tx_per_s(), s.errors, s.conflicts, s.p50_us, s.p99_us,
                 s.p999_us, s.max_us);
   line += buf;
+  if (s.server_cpu_us_per_tx >= 0) {
+    std::snprintf(buf, sizeof buf, " server_cpu_us_per_tx=%.1f", s.server_cpu_us_per_tx);
+    line += buf;
+  }
   line += " total=" + Int128ToString(s.total);
   line += s.total_unchanged ? " unchanged" : " CHANGED";
   return line;

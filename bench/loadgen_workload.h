@@ -104,6 +104,9 @@ struct Summary {
   uint64_t p99_us = 0;
   uint64_t p999_us = 0;
   uint64_t max_us = 0;
+  // CPU time (user + system) of the server's process tree in the window, per committed
+  // transaction, when the load generator was given --server-pid; negative otherwise.
+  double server_cpu_us_per_tx = -1;
   __int128 total = 0;  // the sum of balances after the run
   bool total_unchanged = false;
 
@@ -116,6 +119,7 @@ struct Summary {
 //   transfer system=redis alpha=1.5 clients=4 inflight=32 seconds=10.0 committed=412345
 //   tx_per_s=41235 errors=0 conflicts=0 p50_us=2943 p99_us=6015 p999_us=8511
 //   max_us=12345 total=100000000000 unchanged
+// With a measured server CPU time, " server_cpu_us_per_tx=18.4" comes before " total=".
 std::string FormatSummaryLine(const Summary& s);
 
 }  // namespace stdb::bench

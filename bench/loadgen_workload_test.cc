@@ -177,6 +177,10 @@ TEST(SummaryLine, HasTheDocumentedForm) {
             "transfer system=stdb alpha=0 clients=4 inflight=32 confirmed=false seconds=10.0 "
             "committed=412346 tx_per_s=41235 errors=2 conflicts=1 p50_us=2943 p99_us=6015 "
             "p999_us=8511 max_us=12345 total=100000000000 CHANGED");
+  s.server_cpu_us_per_tx = 18.44;  // measured with --server-pid
+  EXPECT_NE(FormatSummaryLine(s).find(" max_us=12345 server_cpu_us_per_tx=18.4 total="),
+            std::string::npos)
+      << FormatSummaryLine(s);
 }
 
 // A run that measured nothing reports 0 tx/s, not a division by zero.

@@ -14,11 +14,14 @@ summarise_run = importlib.util.module_from_spec(_spec)
 _loader.exec_module(summarise_run)
 
 
-def transfer(system, durability, tx_per_s, p99, unchanged=True):
-    return {"durability": durability, "setting": f"{system} {durability}", "result": {
+def transfer(system, durability, tx_per_s, p99, unchanged=True, cpu=None):
+    result = {
         "system": system, "alpha": 1.5, "tx_per_s": tx_per_s, "errors": 1, "conflicts": 2,
         "latency_us": {"p50": 10, "p99": p99, "p99.9": 3 * p99},
-        "total_unchanged": unchanged, "client_failures": []}}
+        "total_unchanged": unchanged, "client_failures": []}
+    if cpu is not None:
+        result["server_cpu_us_per_tx"] = cpu
+    return {"durability": durability, "setting": f"{system} {durability}", "result": result}
 
 
 def fanout(system, rate, rows_per_s, p99, kept_up):
@@ -29,7 +32,7 @@ def fanout(system, rate, rows_per_s, p99, kept_up):
 
 RUN = {
     "transfer": {"runs": [
-        transfer("postgres", "durable", 1000, 50_000),
+        transfer("postgres", "durable", 1000, 50_000, cpu=412.25),
         transfer("redis", "durable", 20_000, 4_000, unchanged=False),
         transfer("stdb", "durable", 40_000, 2_000),
         transfer("stdb", "relaxed", 80_000, 1_000),
@@ -49,9 +52,11 @@ class TableTest(unittest.TestCase):
 
     def test_ratios_are_stdb_over_peer(self):
         postgres = self.rows()[2].split("|")
-        self.assertEqual(postgres[9].strip(), "40.00")  # throughput: stdb 40x faster
-        self.assertEqual(postgres[10].strip(), "0.04")  # p99: stdb's 1/25 of postgres's
-        self.assertEqual(postgres[8].strip(), "3")      # errors include conflicts
+        self.assertEqual(postgres[10].strip(), "40.00")  # throughput: stdb 40x faster
+        self.assertEqual(postgres[11].strip(), "0.04")  # p99: stdb's 1/25 of postgres's
+        self.assertEqual(postgres[9].strip(), "3")       # errors include conflicts
+        self.assertEqual(postgres[8].strip(), "412.2")   # server CPU per transaction
+        self.assertEqual(self.rows()[0].split("|")[8].strip(), "-")  # not measured
 
     def test_marks_invalid_and_behind_runs(self):
         self.assertIn("(INVALID)", self.rows()[1])
@@ -61,7 +66,7 @@ class TableTest(unittest.TestCase):
     def test_a_group_without_stdb_has_no_ratios(self):
         run = {"transfer": {"runs": [transfer("redis", "durable", 1, 1)]}}
         row = summarise_run.table(run).splitlines()[2].split("|")
-        self.assertEqual((row[9].strip(), row[10].strip()), ("", ""))
+        self.assertEqual((row[10].strip(), row[11].strip()), ("", ""))
 
 
 if __name__ == "__main__":
