@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "bench/fanout_driver.h"
+#include "bench/pg_util.h"
 
 namespace stdb::bench::fanout {
 namespace {
@@ -59,20 +60,6 @@ END $$;
 constexpr const char* kMoveStatement = "fanout_move";
 constexpr const char* kMoveSql = "SELECT fanout_move($1::bigint, $2::integer, $3::bigint, $4::real, $5::real)";
 
-struct PgConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
-struct PgResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
-
-std::string ErrorOf(PGconn* c) {
-  std::string m = PQerrorMessage(c);
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  return m;
-}
 
 // Connects (blocking).
 // Stops watching a connection's socket (without closing it: libpq owns the file

@@ -14,6 +14,7 @@
 
 #include "base/assert.h"
 #include "bench/loadgen_driver.h"
+#include "bench/pg_util.h"
 
 namespace stdb::bench {
 namespace {
@@ -52,20 +53,6 @@ END $$;
 constexpr const char* kTransferStatement = "transfer";
 constexpr const char* kTransferSql = "SELECT transfer($1::bigint, $2::bigint, $3::bigint)";
 
-struct PgConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
-struct PgResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
-
-std::string ErrorOf(PGconn* c) {
-  std::string m = PQerrorMessage(c);
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  return m;
-}
 
 Result<PgConn> OpenConnection(const std::string& url) {
   PgConn c(PQconnectdb(url.c_str()));
