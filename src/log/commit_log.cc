@@ -20,7 +20,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <utility>
 
 namespace stdb::log {
 namespace fs = std::filesystem;
@@ -78,67 +77,14 @@ struct CommitLog::Impl {
   // scratch vector of their waits.
   std::vector<std::chrono::steady_clock::time_point> buffer_appended;
   std::vector<std::chrono::nanoseconds> waits;
-  // The active segment was a prepared file of zeros: cut its rest at a roll and Close.
-  bool file_preallocated = false;
-
-  // ---- the next segment's file of zeros (options.preallocate), guarded by spare_mu
-  std::mutex spare_mu;
-  std::condition_variable spare_cv;  // a spare is wanted, or stopping
-  bool spare_wanted = false;
-  bool spare_ready = false;
-  bool spare_stop = false;
-  std::thread preparer;
   std::thread writer;
 
   fs::path SegmentPath(uint64_t first) const { return options.dir / SegmentFileName(first); }
-  // Not a segment name (ReadLog and the segment list ignore it).
-  fs::path SparePath() const { return options.dir / "next-segment.stdblog-spare"; }
-
-  // The preparer thread: writes the spare whenever one is wanted. A failure (a full
-  // disk) only means the next segment starts as an empty file, as without preallocation.
-  void PrepareLoop() {
-    std::unique_lock lock(spare_mu);
-    while (true) {
-      spare_cv.wait(lock, [&] { return spare_stop || (spare_wanted && !spare_ready); });
-      if (spare_stop) return;
-      lock.unlock();
-      const bool ok = fs.WriteZeros(SparePath(), options.segment_bytes).ok();
-      lock.lock();
-      spare_wanted = false;
-      spare_ready = ok;
-    }
-  }
-
-  bool SpareReady() {
-    std::lock_guard lock(spare_mu);
-    return spare_ready;
-  }
-
-  // Takes the spare as segment `first`'s file if one is ready: renamed, then opened to
-  // overwrite its zeros. nullptr if none is ready (or it cannot be used).
-  std::unique_ptr<WritableFile> TakeSpare(uint64_t first) {
-    if (!options.preallocate) return nullptr;
-    std::lock_guard lock(spare_mu);
-    if (!spare_ready) return nullptr;
-    spare_ready = false;
-    spare_wanted = true;  // the next one
-    std::unique_ptr<WritableFile> f;
-    if (fs.Rename(SparePath(), SegmentPath(first)).ok()) {
-      auto opened = fs.OpenOverwrite(SegmentPath(first));
-      if (opened.ok()) f = std::move(opened).value();
-    }
-    spare_cv.notify_one();
-    return f;
-  }
 
   // Creates segment `first` (cutting any file of that name), writes and syncs its
   // header, and makes its directory entry durable.
   Status StartSegment(uint64_t first) {
-    std::unique_ptr<WritableFile> f = TakeSpare(first);
-    const bool preallocated = f != nullptr;
-    if (!f) {
-      STDB_ASSIGN_OR_RETURN(f, fs.OpenAppend(SegmentPath(first), 0));
-    }
+    STDB_ASSIGN_OR_RETURN(auto f, fs.OpenAppend(SegmentPath(first), 0));
     Bytes header;
     AppendSegmentHeader(first, header);
     STDB_RETURN_IF_ERROR(f->Append(header));
@@ -146,19 +92,7 @@ struct CommitLog::Impl {
     STDB_RETURN_IF_ERROR(fs.SyncDirectory(options.dir));
     file = std::move(f);
     file_first = first;
-    file_preallocated = preallocated;
-    if (preallocated) {
-      std::lock_guard lock(mu);
-      stats.preallocated_segments += 1;
-    }
     return Status::Ok();
-  }
-
-  // Cuts the active segment's unused zeros (before a roll or at Close).
-  Status CutSpareTail() {
-    if (!file || !file_preallocated) return Status::Ok();
-    file_preallocated = false;
-    return file->Truncate();
   }
 
   // Writes and fsyncs the buffered group, then publishes and reports it as durable.
@@ -200,11 +134,6 @@ struct CommitLog::Impl {
   // starts the next one at `first`.
   Status Roll(uint64_t first) {
     STDB_ASSERT(buffer_records == 0);
-    // Only the last segment may end in zeros (ReadLog reads them as a torn tail).
-    if (Status s = CutSpareTail(); !s.ok()) {
-      return IoError("commit log cannot close segment " + SegmentFileName(file_first) + ": " +
-                     s.message());
-    }
     if (Status s = StartSegment(first); !s.ok()) {
       return IoError("commit log cannot start segment " + SegmentFileName(first) + ": " +
                      s.message());
@@ -218,13 +147,9 @@ struct CommitLog::Impl {
   // Frames the batch into groups, one write + one fsync per group; a group ends at the
   // end of the batch or where the segment reaches segment_bytes.
   Status WriteBatch(std::deque<Pending>& batch) {
-    // A segment that was not prepared (the first one, or the one a restart appends to)
-    // is left for a prepared one as soon as one is ready: appends are cheaper there.
-    bool leave_unprepared = options.preallocate && !file_preallocated && SpareReady();
     for (Pending& p : batch) {
       const uint64_t size = file->size() + buffer.size();
-      const bool leave = std::exchange(leave_unprepared, false);  // before the first record only
-      if ((size >= options.segment_bytes || leave) && size > kSegmentHeaderBytes) {
+      if (size >= options.segment_bytes && size > kSegmentHeaderBytes) {
         STDB_RETURN_IF_ERROR(Flush());
         STDB_RETURN_IF_ERROR(Roll(p.record.offset));
       }
@@ -285,10 +210,6 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(Options options, const LogEnd
   STDB_ASSERT(!m.segments.empty() && m.segments.back() == m.file_first);
   m.durable_end = DurableEnd{m.durable, m.file_first, m.file->size()};
   m.writer = std::thread([raw = log.get()] { raw->WriterLoop(); });
-  if (m.options.preallocate) {
-    m.spare_wanted = true;
-    m.preparer = std::thread([&m] { m.PrepareLoop(); });
-  }
   return log;
 }
 
@@ -371,21 +292,6 @@ Status CommitLog::Close() {
     m.writer_cv.notify_all();
   }
   if (m.writer.joinable()) m.writer.join();
-  {
-    std::lock_guard lock(m.spare_mu);
-    m.spare_stop = true;
-    m.spare_cv.notify_all();
-  }
-  if (m.preparer.joinable()) m.preparer.join();
-  if (m.options.preallocate) m.fs.Remove(m.SparePath()).IgnoreError();
-  // A clean shutdown leaves no zeros after the last record (no torn-tail notice on the
-  // next start). A failure here loses nothing: the zeros read as a torn tail.
-  bool failed = false;
-  {
-    std::lock_guard lock(m.mu);
-    failed = !m.failure.ok();
-  }
-  if (!failed) m.CutSpareTail().IgnoreError();
   m.file.reset();
   std::lock_guard lock(m.mu);
   STDB_ASSERT(m.pending.empty() && m.held_records == 0);

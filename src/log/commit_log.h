@@ -46,13 +46,6 @@ class CommitLog {
     FileSystem* fs = &FileSystem::Posix();
     // A segment is closed (fsynced) and a new one started once it is this large.
     uint64_t segment_bytes = kDefaultSegmentBytes;
-    // Prepare the next segment in the background as a file of segment_bytes zeros
-    // (written and fsynced), so that appending to it overwrites allocated blocks: each
-    // group's fdatasync then flushes data without journaling block allocations (on ext4
-    // here: ~45 us of CPU instead of ~85, and a shorter wait). The zeros past the last
-    // record are cut at each roll and at Close; after a crash, ReadLog reads them as a
-    // torn tail. Off by default (tests that count fsyncs); the database turns it on.
-    bool preallocate = false;
     // Called on the writer thread after each successful fsync with the offset of the
     // last record now durable. Must not block for long and must not call Append.
     std::function<void(uint64_t durable_offset)> on_durable;
@@ -115,7 +108,6 @@ class CommitLog {
     uint64_t records = 0;
     uint64_t syncs = 0;
     uint64_t bytes = 0;
-    uint64_t preallocated_segments = 0;  // segments started from a prepared file of zeros
   };
   Stats stats() const;
 

@@ -40,13 +40,6 @@ class FaultyFile final : public WritableFile {
 
   uint64_t size() const override { return base_->size(); }
 
-  Status Truncate() override {
-    if (faults_.fail_sync.load()) {
-      return IoError("cannot truncate " + path_.string() + ": injected fsync failure");
-    }
-    return base_->Truncate();
-  }
-
  private:
   // Splits `data` into base writes of at most max_write_bytes (short writes), counting
   // each in `appends`.
@@ -76,11 +69,6 @@ Status Errno(const std::string& what, const fs::path& path) {
 Result<std::unique_ptr<WritableFile>> FaultyFileSystem::OpenAppend(const fs::path& path,
                                                                    uint64_t keep_bytes) {
   STDB_ASSIGN_OR_RETURN(auto base, base_.OpenAppend(path, keep_bytes));
-  return std::unique_ptr<WritableFile>(std::make_unique<FaultyFile>(*this, std::move(base), path));
-}
-
-Result<std::unique_ptr<WritableFile>> FaultyFileSystem::OpenOverwrite(const fs::path& path) {
-  STDB_ASSIGN_OR_RETURN(auto base, base_.OpenOverwrite(path));
   return std::unique_ptr<WritableFile>(std::make_unique<FaultyFile>(*this, std::move(base), path));
 }
 

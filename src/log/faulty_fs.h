@@ -34,7 +34,6 @@ class FaultyFileSystem final : public FileSystem {
 
   Result<std::unique_ptr<WritableFile>> OpenAppend(const std::filesystem::path& path,
                                                    uint64_t keep_bytes) override;
-  Result<std::unique_ptr<WritableFile>> OpenOverwrite(const std::filesystem::path& path) override;
   Result<Bytes> ReadFile(const std::filesystem::path& path) override;
   Result<std::vector<std::string>> List(const std::filesystem::path& dir) override;
   Status CreateDirectories(const std::filesystem::path& dir) override;
