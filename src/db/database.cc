@@ -59,7 +59,9 @@ Database::Database(Options options, std::unique_ptr<module::ModuleHost> host,
 
 void Database::CacheMetricSeries() {
   reducer_series_.clear();
+  std::vector<std::string> reducers;
   for (const auto& r : host_->def().reducers) {
+    reducers.push_back(r.name);
     reducer_series_.emplace_back(&metrics_->ReducerCalls(r.name), &metrics_->ReducerFailures(r.name));
   }
   table_rows_series_.clear();
@@ -70,7 +72,7 @@ void Database::CacheMetricSeries() {
     table_rows_series_.push_back(&metrics_->TableRows(table.schema().name));
     table_rows_series_.back()->Set(static_cast<double>(table.size()));
   }
-  metrics_->KeepOnlyTables(names);
+  metrics_->KeepOnly(names, reducers);
 }
 
 void Database::UpdateTableRows(const store::TxDelta& delta) {

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "log/file.h"
+#include "obs/metrics.h"
 
 namespace stdb::db {
 namespace fs = std::filesystem;
@@ -357,6 +358,9 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
       fs::remove(file, ec);  // the stranded database's own files stay
     } else {
       fs::remove_all(root_ / name, ec);
+      // No database of this name exists: its series go too (failed publishes under new
+      // names must not grow the metrics without bound).
+      obs::Global().RemoveDatabase(name);
     }
     return db.status();
   }

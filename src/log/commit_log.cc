@@ -247,6 +247,9 @@ Status CommitLog::Append(TxRecord record) {
                            std::to_string(kRecordBytesMax));
   }
   const uint64_t bytes = kFrameHeaderBytes + payload_bytes;
+  // From here, not from after a wait for room: time blocked on the bound is commit time.
+  const auto appended = m.options.on_group ? std::chrono::steady_clock::now()
+                                           : std::chrono::steady_clock::time_point{};
   std::unique_lock lock(m.mu);
   STDB_ASSERT_MSG(!m.closing, "CommitLog::Append after Close");
   STDB_ASSERT_MSG(record.offset == m.next_offset, "log record offset out of sequence");
@@ -258,9 +261,7 @@ Status CommitLog::Append(TxRecord record) {
            (m.held_bytes + bytes <= kPendingBytesMax && m.held_records < kPendingRecordsMax);
   });
   if (!m.failure.ok()) return m.failure;
-  m.pending.push_back(Pending{std::move(record), bytes,
-                             m.options.on_group ? std::chrono::steady_clock::now()
-                                                : std::chrono::steady_clock::time_point{}});
+  m.pending.push_back(Pending{std::move(record), bytes, appended});
   m.held_bytes += bytes;
   m.held_records += 1;
   m.next_offset += 1;

@@ -687,6 +687,7 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
     parser.body_limit(db::kModuleBytesMax);
     stream.expires_after(kHttpTimeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+    if (!ec) obs::Global().http_requests.Increment();
     if (!ec && parser.get().method() != http::verb::put) {
       parser.body_limit(kBodyBytesMax);
       if (parser.content_length().value_or(0) > kBodyBytesMax) ec = http::error::body_limit;
@@ -702,7 +703,6 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
     }
     if (ec) break;
     Request req = parser.release();
-    obs::Global().http_requests.Increment();
     if (req[kRequestIdHeader].empty()) {
       req.set(kRequestIdHeader, "h" + std::to_string(next_request_id.fetch_add(1) + 1));
     } else {

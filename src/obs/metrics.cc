@@ -89,16 +89,30 @@ prometheus::Gauge& DatabaseMetrics::TableRows(std::string_view table) {
   return *it->second;
 }
 
-void DatabaseMetrics::KeepOnlyTables(const std::vector<std::string>& tables) {
-  std::lock_guard lock(mu_);
-  for (auto it = rows_.begin(); it != rows_.end();) {
-    if (std::find(tables.begin(), tables.end(), it->first) != tables.end()) {
+namespace {
+
+// Removes from `series` (and from `family`) every entry whose name is not in `keep`.
+template <typename T>
+void KeepNamed(std::map<std::string, T*, std::less<>>& series, prometheus::Family<T>& family,
+               const std::vector<std::string>& keep) {
+  for (auto it = series.begin(); it != series.end();) {
+    if (std::find(keep.begin(), keep.end(), it->first) != keep.end()) {
       ++it;
       continue;
     }
-    m_.table_rows_.Remove(it->second);
-    it = rows_.erase(it);
+    family.Remove(it->second);
+    it = series.erase(it);
   }
+}
+
+}  // namespace
+
+void DatabaseMetrics::KeepOnly(const std::vector<std::string>& tables,
+                               const std::vector<std::string>& reducers) {
+  std::lock_guard lock(mu_);
+  KeepNamed(rows_, m_.table_rows_, tables);
+  KeepNamed(calls_, m_.reducer_calls_, reducers);
+  KeepNamed(failures_, m_.reducer_failures_, reducers);
 }
 
 void DatabaseMetrics::RemoveAll() {
@@ -127,12 +141,12 @@ Metrics::Metrics()
                       .Add({})),
       messages_sent(BuildCounter()
                         .Name("stdb_messages_sent_total")
-                        .Help("Server messages written to WebSocket clients.")
+                        .Help("Server messages handed to WebSocket connections for writing.")
                         .Register(*registry_)
                         .Add({})),
       bytes_sent(BuildCounter()
                      .Name("stdb_sent_bytes_total")
-                     .Help("WebSocket frame payload bytes written to clients (after compression).")
+                     .Help("WebSocket frame payload bytes handed to connections (after compression).")
                      .Register(*registry_)
                      .Add({})),
       slow_client_disconnects(BuildCounter()

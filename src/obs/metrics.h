@@ -52,8 +52,10 @@ class DatabaseMetrics {
   prometheus::Counter& ReducerFailures(std::string_view reducer);
   // Rows now in one table.
   prometheus::Gauge& TableRows(std::string_view table);
-  // Removes the row gauges of tables not in `tables` (after a module update).
-  void KeepOnlyTables(const std::vector<std::string>& tables);
+  // Removes the row gauges of tables not in `tables`, and the call counters of
+  // reducers not in `reducers` (after a module update). The removed series must no
+  // longer be referenced.
+  void KeepOnly(const std::vector<std::string>& tables, const std::vector<std::string>& reducers);
 
   prometheus::Gauge& clients;             // connected WebSocket clients
   prometheus::Gauge& query_sets;          // subscribed query sets, over all clients

@@ -49,9 +49,12 @@ TEST(MetricsTest, DatabaseSeriesAreLabelledAndRemovedWithTheDatabase) {
       << text;
   EXPECT_TRUE(Has(text, "stdb_transactions_per_fsync_sum{database=\"game\"} 5")) << text;
 
-  db->KeepOnlyTables({"other"});
+  db->ReducerCalls("attack").Increment();
+  db->KeepOnly({"other"}, {"attack"});
   text = m.Render();
   EXPECT_FALSE(Has(text, "table=\"player\"")) << text;
+  EXPECT_FALSE(Has(text, "reducer=\"move\"")) << text;
+  EXPECT_TRUE(Has(text, "stdb_reducer_calls_total{database=\"game\",reducer=\"attack\"} 1")) << text;
 
   db.reset();
   m.RemoveDatabase("game");
