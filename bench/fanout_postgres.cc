@@ -247,15 +247,8 @@ class PgWriter final : public WriterConnection {
   // Each call yields its result (or an error), a null that ends it, then the Sync's
   // PGRES_PIPELINE_SYNC, which is when the call's transaction has committed.
   void TakeResults() {
-    int nulls = 0;  // two in a row: libpq has nothing more without further input
-    while (!in_flight_.empty() && !PQisBusy(conn_.get()) && nulls < 2) {
-      PgResult r(PQgetResult(conn_.get()));
-      if (r == nullptr) {
-        ++nulls;
-        continue;
-      }
-      nulls = 0;
-      switch (PQresultStatus(r.get())) {
+    DrainPipelineResults(conn_.get(), [&] { return !in_flight_.empty(); }, [&](PGresult* r) {
+      switch (PQresultStatus(r)) {
         case PGRES_PIPELINE_SYNC: {
           const uint64_t seq = in_flight_.front();
           in_flight_.pop_front();
@@ -269,12 +262,12 @@ class PgWriter final : public WriterConnection {
           break;
         default:
           if (error_.empty()) {
-            error_ = PQresultErrorMessage(r.get());
-            if (error_.empty()) error_ = PQresStatus(PQresultStatus(r.get()));
+            error_ = PQresultErrorMessage(r);
+            if (error_.empty()) error_ = PQresStatus(PQresultStatus(r));
           }
           break;
       }
-    }
+    });
   }
 
   asio::io_context& ioc_;

@@ -138,15 +138,8 @@ class PgConnection final : public TransferConnection {
   // that ends it, then the Sync's PGRES_PIPELINE_SYNC: the call's transaction has ended
   // (committed, unless it failed).
   Status TakeResults(std::vector<CallResult>& out) {
-    int nulls = 0;  // two in a row: libpq has nothing more without further input
-    while (!in_flight_.empty() && !PQisBusy(conn_.get()) && nulls < 2) {
-      PgResult r(PQgetResult(conn_.get()));
-      if (r == nullptr) {
-        ++nulls;
-        continue;
-      }
-      nulls = 0;
-      switch (PQresultStatus(r.get())) {
+    DrainPipelineResults(conn_.get(), [&] { return !in_flight_.empty(); }, [&](PGresult* r) {
+      switch (PQresultStatus(r)) {
         case PGRES_PIPELINE_SYNC:
           out.push_back(CallResult{in_flight_.front(), failure_kind_, std::move(failure_)});
           in_flight_.pop_front();
@@ -158,15 +151,15 @@ class PgConnection final : public TransferConnection {
           break;
         default:
           if (failure_kind_ == CallResult::Kind::kCommitted) {
-            failure_kind_ = IsConflict(PQresultErrorField(r.get(), PG_DIAG_SQLSTATE))
+            failure_kind_ = IsConflict(PQresultErrorField(r, PG_DIAG_SQLSTATE))
                                 ? CallResult::Kind::kConflict
                                 : CallResult::Kind::kRefused;
-            const char* primary = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
-            failure_ = primary != nullptr ? primary : PQresStatus(PQresultStatus(r.get()));
+            const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            failure_ = primary != nullptr ? primary : PQresStatus(PQresultStatus(r));
           }
           break;
       }
-    }
+    });
     if (PQstatus(conn_.get()) == CONNECTION_BAD)
       return IoError("connection lost: " + ErrorOf(conn_.get()));
     return Status::Ok();

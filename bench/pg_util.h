@@ -26,4 +26,22 @@ inline std::string ErrorOf(PGconn* c) {
   return m;
 }
 
+// Hands every result libpq has already read to on_result(PGresult*) (freed after the
+// call), without blocking: stops when more() turns false, when libpq is busy (it needs
+// more input), or at two nulls in a row. In pipeline mode each call yields its result
+// (or an error), a null that ends it, then its Sync's PGRES_PIPELINE_SYNC.
+template <typename More, typename OnResult>
+void DrainPipelineResults(PGconn* c, More more, OnResult on_result) {
+  int nulls = 0;
+  while (more() && !PQisBusy(c) && nulls < 2) {
+    PgResult r(PQgetResult(c));
+    if (r == nullptr) {
+      ++nulls;
+      continue;
+    }
+    nulls = 0;
+    on_result(r.get());
+  }
+}
+
 }  // namespace stdb::bench
