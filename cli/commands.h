@@ -49,6 +49,15 @@ int Logs(const LogsOptions& options);
 int Backup(const std::optional<std::string>& server, const std::string& database,
            const std::filesystem::path& dir);
 
+struct GenerateOptions {
+  std::string lang;                  // "typescript" or "cpp"
+  std::filesystem::path out_dir;
+  std::string source;                // a database name, or a module file (contains '/' or ends in .so)
+  std::optional<std::string> server;
+};
+// Writes client bindings for a database's (or module file's) schema into out_dir.
+int Generate(const GenerateOptions& options);
+
 // Runs the `spacetimedb` server binary (next to this one, else on PATH) with `args`.
 int Start(const std::vector<std::string>& args);
 

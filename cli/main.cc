@@ -60,6 +60,19 @@ int main(int argc, char** argv) {
   backup->add_option("dir", backup_dir, "a new or empty folder")->required();
   backup->add_option("-s,--server", server, "server URL or 'local'");
 
+  auto* generate = app.add_subcommand(
+      "generate", "Write client bindings for a database's or module file's schema");
+  GenerateOptions gen;
+  generate->add_option("-l,--lang", gen.lang, "typescript or cpp")
+      ->required()
+      ->check(CLI::IsMember({"typescript", "cpp"}));
+  generate->add_option("-o,--out-dir", gen.out_dir, "folder to write the bindings into")
+      ->required();
+  generate->add_option("source", gen.source,
+                       "a database name, or a module file (a path, or a name ending in .so)")
+      ->required();
+  generate->add_option("-s,--server", server, "server URL or 'local' (for a database name)");
+
   auto* start = app.add_subcommand("start", "Start a server (runs spacetimedb start)");
   start->prefix_command();
   start->allow_extras();
@@ -83,6 +96,10 @@ int main(int argc, char** argv) {
     return Logs(logs_opts);
   }
   if (*backup) return Backup(server, database, backup_dir);
+  if (*generate) {
+    gen.server = server;
+    return Generate(gen);
+  }
   if (*start) return Start(start->remaining());
   if (*version) {
     std::cout << "spacetime (stdb) 0.1.0\n";

@@ -96,7 +96,7 @@ struct Server::Impl {
   asio::awaitable<Response> Call(const Request& req, const Target& t, const std::string& db,
                                  const std::string& reducer);
   asio::awaitable<Response> Sql(const Request& req, const Target& t, const std::string& db);
-  Response Schema(const Request& req, const std::string& db);
+  Response Schema(const Request& req, const Target& target, const std::string& db);
   asio::awaitable<Response> Publish(const Request& req, const Target& t, const std::string& db);
   // GET /v1/database/:name/logs writes its own response (a stream when following).
   // Returns whether the connection may serve another request.
@@ -230,10 +230,20 @@ Response Server::Impl::WebsocketToken(const Request& req, const Target& target) 
   return JsonResponse(req, Json{{"token", *token}});
 }
 
-Response Server::Impl::Schema(const Request& req, const std::string& name) {
+Response Server::Impl::Schema(const Request& req, const Target& target,
+                                const std::string& name) {
   auto db = registry.Find(name);
   if (!db) return Text(req, http::status::not_found, "no database named '" + name + "'");
-  return JsonResponse(req, module::ModuleDefToJson(*db->schema()));
+  auto format = target.query.find("format");
+  if (format == target.query.end() || format->second == "json")
+    return JsonResponse(req, module::ModuleDefToJson(*db->schema()));
+  if (format->second == "bsatn") {
+    Bytes def = module::EncodeModuleDef(*db->schema());
+    return MakeResponse(req, http::status::ok, std::string(def.begin(), def.end()),
+                        "application/octet-stream");
+  }
+  return Text(req, http::status::bad_request,
+              "format must be 'json' or 'bsatn', not '" + format->second + "'");
 }
 
 asio::awaitable<Response> Server::Impl::Call(const Request& req, const Target& t,
@@ -567,7 +577,7 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
   if (s.size() >= 3 && s[0] == "v1" && s[1] == "database") {
     const std::string& name = s[2];
     if (s.size() == 3 && method == http::verb::put) co_return co_await Publish(req, t, name);
-    if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) co_return Schema(req, name);
+    if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) co_return Schema(req, t, name);
     if (s.size() == 4 && s[3] == "sql" && method == http::verb::post)
       co_return co_await Sql(req, t, name);
     if (s.size() == 5 && s[3] == "call" && method == http::verb::post) {

@@ -1,0 +1,87 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace stdb::cli {
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+int Error(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+fs::path SelfDir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : self.parent_path();
+}
+
+bool OnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  std::string p(path);
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find(':', start);
+    if (end == std::string::npos) end = p.size();
+    if (::access((fs::path(p.substr(start, end - start)) / program).c_str(), X_OK) == 0)
+      return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// The module SDK: $STDB_SDK_DIR, else the source tree this CLI was built from, else an
+// installed copy next to the binary.
+std::optional<fs::path> SdkDir() {
+  if (const char* env = std::getenv("STDB_SDK_DIR"); env != nullptr && *env != '\0')
+    return fs::path(env);
+  for (fs::path candidate : {fs::path(STDB_SOURCE_DIR) / "sdk" / "module",
+                             SelfDir() / ".." / "share" / "stdb" / "sdk" / "module"}) {
+    if (fs::exists(candidate / "cmake" / "StdbModule.cmake")) return candidate;
+  }
+  return std::nullopt;
+}
+
+// The token for `server`, minting and saving an identity on first use.
+std::optional<std::string> EnsureToken(CliConfig& config, const std::string& server) {
+  if (auto t = config.TokenFor(server)) return t;
+  auto res = net::HttpRequest("POST", server + "/v1/identity", {}, "");
+  if (!res.ok()) {
+    Error(res.status().message());
+    return std::nullopt;
+  }
+  Json j = Json::parse(res->body, nullptr, false);
+  if (res->status != 200 || !j.is_object() || !j.contains("token")) {
+    Error("the server at " + server + " did not issue an identity (HTTP " +
+          std::to_string(res->status) + ")");
+    return std::nullopt;
+  }
+  config.SetToken(server, j["token"].get<std::string>());
+  if (Status s = config.Save(); !s.ok()) std::cerr << "warning: " << s.message() << "\n";
+  return j["token"].get<std::string>();
+}
+
+std::string ServerMessage(const net::HttpResponse& res) {
+  std::string body = res.body;
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  return body.empty() ? "HTTP " + std::to_string(res.status) : body;
+}
+
+// Loads config and resolves the server; prints and returns nullopt on failure.
+std::optional<std::pair<CliConfig, std::string>> Connect(const std::optional<std::string>& flag) {
+  auto config = CliConfig::Load();
+  if (!config.ok()) {
+    Error(config.status().message());
+    return std::nullopt;
+  }
+  std::string server = config->ResolveServer(flag);
+  return std::make_pair(std::move(config).value(), server);
+}
+
+}  // namespace stdb::cli

@@ -1,0 +1,38 @@
+// Helpers every `spacetime` command shares: one-line errors, the server and token to
+// use, where the module SDK and the server binary are.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "cli/cli_config.h"
+#include "net/client.h"
+
+namespace stdb::cli {
+
+// Prints "error: <message>" on one line to stderr and returns 1 (the exit code).
+int Error(const std::string& message);
+
+// The folder of the running binary.
+std::filesystem::path SelfDir();
+// True if `program` is an executable in a PATH folder.
+bool OnPath(const std::string& program);
+
+// The module SDK: $STDB_SDK_DIR, else the source tree this CLI was built from, else an
+// installed copy next to the binary.
+std::optional<std::filesystem::path> SdkDir();
+
+// The token for `server`, minting and saving an identity on first use. Prints the error
+// and returns nullopt on failure.
+std::optional<std::string> EnsureToken(CliConfig& config, const std::string& server);
+
+// The server's error text (the body without trailing newlines), else "HTTP <status>".
+std::string ServerMessage(const net::HttpResponse& res);
+
+// Loads the CLI config and resolves the server (`flag`: a URL, a nickname or "local");
+// prints and returns nullopt on failure.
+std::optional<std::pair<CliConfig, std::string>> Connect(const std::optional<std::string>& flag);
+
+}  // namespace stdb::cli

@@ -1,0 +1,98 @@
+// `spacetime generate`: client bindings from a running database's schema or a module file.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "codegen/codegen.h"
+#include "module/host.h"
+
+namespace stdb::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool IsModuleFile(const std::string& source) {
+  return source.find('/') != std::string::npos || fs::path(source).extension() == ".so";
+}
+
+Result<module::ModuleDef> SchemaFromServer(const std::optional<std::string>& flag,
+                                           const std::string& database) {
+  auto conn = Connect(flag);
+  if (!conn) return Status(ErrorCode::kInvalidArgument, "");  // already printed
+  const std::string& server = conn->second;
+  auto res = net::HttpRequest("GET", server + "/v1/database/" + database + "/schema?format=bsatn",
+                              {}, "");
+  if (!res.ok()) return res.status();
+  if (res->status != 200) {
+    return Status(ErrorCode::kNotFound,
+                  "cannot read the schema of '" + database + "': " + ServerMessage(*res));
+  }
+  auto def = module::DecodeModuleDef(AsBytes(res->body));
+  if (!def.ok()) {
+    return Status(def.status().code(), "the server sent a schema this CLI cannot read (" +
+                                           def.status().message() +
+                                           "); is the CLI older than the server?");
+  }
+  return def;
+}
+
+// Writes `contents` to `path` through a temporary file and a rename, so that an
+// interrupted run never leaves a half-written binding behind.
+Status WriteFileAtomically(const fs::path& path, const std::string& contents) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Status(ErrorCode::kIo, "cannot create " + path.parent_path().string() + ": " + ec.message());
+  const fs::path tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      return Status(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  fs::rename(tmp, path, ec);
+  if (ec) return Status(ErrorCode::kIo, "cannot rename " + tmp.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+int Generate(const GenerateOptions& options) {
+  if (options.lang != "typescript" && options.lang != "cpp")
+    return Error("--lang must be 'typescript' or 'cpp', not '" + options.lang + "'");
+  Result<module::ModuleDef> def = Status(ErrorCode::kInternal, "");
+  if (IsModuleFile(options.source)) {
+    if (!fs::exists(options.source))
+      return Error("no module file " + options.source + "; build it first (spacetime build)");
+    auto host = module::ModuleHost::Load(options.source);
+    if (!host.ok()) return Error("cannot load " + options.source + ": " + host.status().message());
+    def = (*host)->def();
+  } else {
+    def = SchemaFromServer(options.server, options.source);
+    if (!def.ok() && def.status().message().empty()) return 1;
+  }
+  if (!def.ok()) return Error(def.status().message());
+  auto files = options.lang == "typescript" ? codegen::GenerateTypeScript(*def)
+                                            : codegen::GenerateCpp(*def);
+  if (!files.ok()) return Error("cannot generate " + options.lang + " bindings: " + files.status().message());
+  for (const auto& file : *files) {
+    if (Status s = WriteFileAtomically(options.out_dir / file.path, file.contents); !s.ok())
+      return Error(s.message());
+  }
+  std::cout << "Wrote " << files->size() << " files to " << options.out_dir.string() << "\n";
+  return 0;
+}
+
+}  // namespace stdb::cli
