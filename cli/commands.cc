@@ -168,12 +168,6 @@ int Sql(const std::optional<std::string>& server_flag, const std::string& databa
 
 namespace {
 
-// Set by SIGINT / SIGTERM while `spacetime logs` runs, so it stops reading and exits
-// cleanly instead of dying mid-line.
-volatile std::sig_atomic_t g_interrupted = 0;
-
-void OnInterrupt(int) { g_interrupted = 1; }
-
 // Bounded: an error body is kept up to this size for the one-line message.
 constexpr size_t kErrorBodyBytesMax = 64 << 10;
 
@@ -189,11 +183,7 @@ int Logs(const LogsOptions& options) {
                     "/logs?follow=" + (options.follow ? "true" : "false");
   if (options.num_lines) url += "&num_lines=" + std::to_string(*options.num_lines);
 
-  struct sigaction action {};
-  action.sa_handler = OnInterrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  CatchInterrupts();
 
   int status = 0;
   std::string error_body;
@@ -214,9 +204,9 @@ int Logs(const LogsOptions& options) {
     std::cout.flush();  // a follower shows each line as it comes
     return true;
   };
-  handler.cancelled = [] { return g_interrupted != 0; };
+  handler.cancelled = [] { return Interrupted(); };
   auto res = net::HttpStream("GET", url, {{"Authorization", "Bearer " + *token}}, "", handler);
-  if (g_interrupted) return 0;
+  if (Interrupted()) return 0;
   if (!res.ok()) return Error(res.status().message());
   if (res->status != 200) {
     net::HttpResponse r{res->status, {}, error_body};

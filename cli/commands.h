@@ -58,6 +58,58 @@ struct GenerateOptions {
 // Writes client bindings for a database's (or module file's) schema into out_dir.
 int Generate(const GenerateOptions& options);
 
+struct SubscribeOptions {
+  std::string database;
+  std::vector<std::string> queries;
+  std::optional<size_t> num_updates;   // exit after this many updates (-n)
+  std::optional<double> timeout_secs;  // exit after this long (-t); an error if -n is unmet
+  bool print_initial = false;          // also print the subscription's initial rows
+  std::optional<std::string> server;
+};
+// Subscribes to `queries` and prints each transaction's changes to them as one JSON line
+// {"<table>": {"deletes": [rows], "inserts": [rows]}}, rows keyed by column name, until
+// Ctrl-C, -n updates, or -t seconds.
+int Subscribe(const SubscribeOptions& options);
+
+struct InitOptions {
+  std::string lang = "cpp";
+  std::filesystem::path dir;
+};
+// Writes a module project (CMakeLists.txt, src/lib.cc, .gitignore) into a new or empty
+// folder; `spacetime build` builds it as it is.
+int Init(const InitOptions& options);
+
+struct DeleteOptions {
+  std::string database;
+  bool yes = false;  // skip the question (required when stdin is not a terminal)
+  std::optional<std::string> server;
+};
+// Deletes a database and all its data (owner only).
+int Delete(const DeleteOptions& options);
+
+// Prints the server's databases (name, identity, owner, state), or their JSON.
+int List(const std::optional<std::string>& server, bool json);
+
+// Prints a database's identity, owner, module, tables and reducers, or their JSON.
+int Describe(const std::optional<std::string>& server, const std::string& database, bool json);
+
+struct ServerOptions {
+  std::string action;  // add, remove, list, set-default, ping
+  std::string name;    // nickname (add/remove/set-default) or server (ping; empty: default)
+  std::string url;     // add
+  bool make_default = false;
+};
+// Manages the servers the CLI knows by nickname, and pings one.
+int ServerCommand(const ServerOptions& options);
+
+// Stores an identity for the server: `token` (checked with the server first), else a
+// new identity minted by the server unless one is stored already.
+int Login(const std::optional<std::string>& server, const std::optional<std::string>& token);
+// Forgets the stored identity for the server.
+int Logout(const std::optional<std::string>& server);
+// Prints the identity (and with `show_token` the token) stored for the server.
+int Identity(const std::optional<std::string>& server, bool show_token);
+
 // Runs the `spacetimedb` server binary (next to this one, else on PATH) with `args`.
 int Start(const std::vector<std::string>& args);
 

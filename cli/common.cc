@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -82,6 +83,43 @@ std::optional<std::pair<CliConfig, std::string>> Connect(const std::optional<std
   }
   std::string server = config->ResolveServer(flag);
   return std::make_pair(std::move(config).value(), server);
+}
+
+namespace {
+volatile std::sig_atomic_t g_interrupted = 0;
+void OnInterrupt(int) { g_interrupted = 1; }
+}  // namespace
+
+void CatchInterrupts() {
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool Interrupted() { return g_interrupted != 0; }
+
+Result<module::ModuleDef> FetchModuleDef(const std::string& server, const std::string& database) {
+  auto res = net::HttpRequest("GET", server + "/v1/database/" + database + "/schema?format=bsatn",
+                              {}, "");
+  if (!res.ok()) return res.status();
+  if (res->status != 200) {
+    return Status(res->status == 404 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
+                  "cannot read the schema of '" + database + "': " + ServerMessage(*res));
+  }
+  auto def = module::DecodeModuleDef(AsBytes(res->body));
+  if (!def.ok()) {
+    return Status(def.status().code(), "the server sent a schema this CLI cannot read (" +
+                                           def.status().message() +
+                                           "); is the CLI older than the server?");
+  }
+  return def;
+}
+
+std::string WebSocketBase(const std::string& server) {
+  const size_t scheme = server.find("://");
+  return "ws" + (scheme == std::string::npos ? "://" + server : server.substr(scheme));
 }
 
 }  // namespace stdb::cli

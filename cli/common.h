@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "cli/cli_config.h"
+#include "module/schema.h"
 #include "net/client.h"
 
 namespace stdb::cli {
@@ -34,5 +35,16 @@ std::string ServerMessage(const net::HttpResponse& res);
 // Loads the CLI config and resolves the server (`flag`: a URL, a nickname or "local");
 // prints and returns nullopt on failure.
 std::optional<std::pair<CliConfig, std::string>> Connect(const std::optional<std::string>& flag);
+
+// From now on SIGINT/SIGTERM set a flag instead of ending the process, so a long-running
+// command (logs -f, subscribe) stops reading and exits cleanly instead of dying mid-line.
+void CatchInterrupts();
+bool Interrupted();
+
+// The schema of `database` on `server` (GET /schema?format=bsatn), decoded.
+Result<module::ModuleDef> FetchModuleDef(const std::string& server, const std::string& database);
+
+// A URL of `server` (http://host:port) with the ws:// scheme: "ws://host:port".
+std::string WebSocketBase(const std::string& server);
 
 }  // namespace stdb::cli

@@ -20,27 +20,6 @@ bool IsModuleFile(const std::string& source) {
   return source.find('/') != std::string::npos || fs::path(source).extension() == ".so";
 }
 
-Result<module::ModuleDef> SchemaFromServer(const std::optional<std::string>& flag,
-                                           const std::string& database) {
-  auto conn = Connect(flag);
-  if (!conn) return Status(ErrorCode::kInvalidArgument, "");  // already printed
-  const std::string& server = conn->second;
-  auto res = net::HttpRequest("GET", server + "/v1/database/" + database + "/schema?format=bsatn",
-                              {}, "");
-  if (!res.ok()) return res.status();
-  if (res->status != 200) {
-    return Status(ErrorCode::kNotFound,
-                  "cannot read the schema of '" + database + "': " + ServerMessage(*res));
-  }
-  auto def = module::DecodeModuleDef(AsBytes(res->body));
-  if (!def.ok()) {
-    return Status(def.status().code(), "the server sent a schema this CLI cannot read (" +
-                                           def.status().message() +
-                                           "); is the CLI older than the server?");
-  }
-  return def;
-}
-
 // Writes `contents` to `path` through a temporary file and a rename, so that an
 // interrupted run never leaves a half-written binding behind.
 Status WriteFileAtomically(const fs::path& path, const std::string& contents) {
@@ -80,8 +59,9 @@ int Generate(const GenerateOptions& options) {
     if (!host.ok()) return Error("cannot load " + options.source + ": " + host.status().message());
     def = (*host)->def();
   } else {
-    def = SchemaFromServer(options.server, options.source);
-    if (!def.ok() && def.status().message().empty()) return 1;
+    auto conn = Connect(options.server);
+    if (!conn) return 1;
+    def = FetchModuleDef(conn->second, options.source);
   }
   if (!def.ok()) return Error(def.status().message());
   auto files = options.lang == "typescript" ? codegen::GenerateTypeScript(*def)

@@ -172,11 +172,12 @@ Status Database::OpenDurable() {
 
 Database::~Database() { Stop(); }
 
-void Database::Stop() {
+void Database::Stop(const std::string& close_reason) {
   queue_.Close();
   if (worker_.joinable()) worker_.join();
   // Everything committed is written and released before the clients are dropped.
   if (durability_) durability_->Close();
+  if (!close_reason.empty()) CloseAllClients(close_reason);
   // The worker has exited, so this thread may touch its state. Dropping the sessions'
   // outboxes breaks the cycle between this database and its connected sessions, so that
   // both are freed once the network lets go of the sessions.

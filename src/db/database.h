@@ -127,7 +127,9 @@ class Database {
   // so a server shuts down by calling Stop while its network still exists (queued work
   // may still deliver messages to sessions) and before the process exits (module code
   // must not run once exit has destroyed the module's static objects).
-  void Stop();
+  // With `close_reason`, connected clients are closed with it (the database was deleted)
+  // instead of being left to the network's own shutdown.
+  void Stop(const std::string& close_reason = "");
 
   const std::string& name() const { return options_.name; }
   const U256& identity() const { return options_.identity; }

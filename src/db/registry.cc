@@ -16,6 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A database folder being deleted is renamed to "<kDeletedPrefix><name>-<n>" first.
+constexpr std::string_view kDeletedPrefix = ".deleted-";
+
 // Durably: the commit log may depend on these files (a schema record names data that
 // only this module file describes), so they must survive a power loss as well as it.
 Status WriteFileAtomically(const fs::path& path, ByteView bytes) {
@@ -147,8 +150,16 @@ std::vector<Status> Registry::LoadAll() {
   std::error_code ec;
   if (!fs::exists(root_, ec)) return problems;
   for (const auto& entry : fs::directory_iterator(root_, ec)) {
-    // Hidden folders are not databases (a restore stages its copy in one).
-    if (!entry.is_directory() || entry.path().filename().string().starts_with(".")) continue;
+    // Hidden folders are not databases (a restore stages its copy in one); a leftover
+    // of an interrupted delete is finished now.
+    const std::string folder = entry.path().filename().string();
+    if (entry.is_directory() && folder.starts_with(kDeletedPrefix)) {
+      std::error_code rm;
+      fs::remove_all(entry.path(), rm);
+      if (rm) LogWarn("registry", "cannot remove " + entry.path().string() + ": " + rm.message());
+      continue;
+    }
+    if (!entry.is_directory() || folder.starts_with(".")) continue;
     auto meta = ReadMeta(entry.path());
     if (!meta.ok()) {
       problems.push_back(meta.status());
@@ -191,6 +202,89 @@ std::vector<Status> Registry::LoadAll() {
     LogInfo("registry", "loaded database '" + meta->name + "'");
   }
   return problems;
+}
+
+Status Registry::Delete(const std::string& name, std::optional<U256> requester) {
+  STDB_RETURN_IF_ERROR(ValidateName(name));
+  std::lock_guard publishing(publish_mu_);
+  std::shared_ptr<Database> db;
+  std::optional<Meta> meta;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = databases_.find(name); it != databases_.end()) db = it->second;
+    if (auto it = metas_.find(name); it != metas_.end()) meta = it->second;
+  }
+  if (!meta) {
+    // Stored but not loaded (its module or data could not be read): still deletable.
+    auto on_disk = ReadMeta(root_ / name);
+    if (!on_disk.ok()) return NotFound("no database named '" + name + "'");
+    meta = std::move(on_disk).value();
+  }
+  if (requester && (!meta->owner || *meta->owner != *requester)) {
+    return Status(ErrorCode::kPermissionDenied,
+                  meta->owner ? "only the owner of database '" + name + "' may delete it"
+                              : "database '" + name + "' has no owner (it was started from the "
+                                "server's command line); only the server operator can delete it");
+  }
+  {
+    std::lock_guard lock(mu_);
+    databases_.erase(name);
+    metas_.erase(name);
+  }
+  // New requests now get "no database"; queued ones run, then clients are told why.
+  if (db) db->Stop("database '" + name + "' was deleted");
+  db.reset();
+  obs::Global().RemoveDatabase(name);
+  std::error_code ec;
+  if (!fs::exists(root_ / name, ec)) return Status::Ok();
+  // Rename first: one atomic step makes the database gone for every later start-up.
+  fs::path doomed;
+  for (int n = 0;; ++n) {
+    doomed = root_ / (std::string(kDeletedPrefix) + name + "-" + std::to_string(n));
+    if (!fs::exists(doomed, ec)) break;
+  }
+  fs::rename(root_ / name, doomed, ec);
+  if (ec) return IoError("cannot remove database folder " + (root_ / name).string() + ": " + ec.message());
+  if (Status s = log::FileSystem::Posix().SyncDirectory(root_); !s.ok()) {
+    LogWarn("registry", s.message());
+  }
+  fs::remove_all(doomed, ec);
+  if (ec) LogWarn("registry", "cannot remove " + doomed.string() + ": " + ec.message() +
+                                  " (it is removed at the next start-up)");
+  LogInfo("registry", "deleted database '" + name + "'");
+  return Status::Ok();
+}
+
+std::vector<Registry::Info> Registry::List() const {
+  std::map<std::string, Info> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    if (!entry.is_directory() || entry.path().filename().string().starts_with(".")) continue;
+    auto meta = ReadMeta(entry.path());
+    if (!meta.ok()) continue;
+    out[meta->name] = Info{meta->name, meta->identity, meta->owner, meta->module_file, false};
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& [name, meta] : metas_) {
+    out[name] = Info{name, meta.identity, meta.owner, meta.module_file, databases_.contains(name)};
+  }
+  std::vector<Info> list;
+  for (auto& [name, info] : out) list.push_back(std::move(info));
+  return list;
+}
+
+std::optional<Registry::Info> Registry::Describe(std::string_view name) const {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = metas_.find(name); it != metas_.end()) {
+      return Info{it->second.name, it->second.identity, it->second.owner, it->second.module_file,
+                  databases_.contains(name)};
+    }
+  }
+  if (!ValidateName(name).ok()) return std::nullopt;
+  auto meta = ReadMeta(root_ / std::string(name));
+  if (!meta.ok()) return std::nullopt;
+  return Info{meta->name, meta->identity, meta->owner, meta->module_file, false};
 }
 
 Result<BackupSet> Registry::Backup(std::string_view name) {

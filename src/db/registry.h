@@ -71,6 +71,25 @@ class Registry {
   Result<PublishResult> PublishFile(const std::string& name, const std::filesystem::path& file,
                                     bool clear);
 
+  // Deletes database `name` for `requester` (nullopt: the server operator): stops it,
+  // closes its clients ("database deleted"), and removes its folder (renamed to a hidden
+  // one first, so a crash mid-delete never leaves a half-removed database that LoadAll
+  // would try to serve). Only the owner may delete; a database with no owner only the
+  // operator. Works for a stored database that could not be loaded, too. Errors:
+  // kNotFound, kPermissionDenied, kIo.
+  Status Delete(const std::string& name, std::optional<U256> requester);
+
+  // What `spacetime list` and `describe` show of a database.
+  struct Info {
+    std::string name;
+    U256 identity;
+    std::optional<U256> owner;
+    std::string module_file;
+    bool running = false;  // false: stored, but could not be loaded (see the server log)
+  };
+  std::vector<Info> List() const;
+  std::optional<Info> Describe(std::string_view name) const;
+
   // A backup of database `name`: its durable state (Database::Backup) plus meta.json and
   // the module file. kNotFound if there is no such database.
   Result<BackupSet> Backup(std::string_view name);

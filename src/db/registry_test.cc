@@ -287,6 +287,47 @@ TEST_F(RegistryTest, ADatabaseThatFailedToLoadStillBelongsToItsOwner) {
   EXPECT_EQ(ModuleFiles("vault").size(), 1u);
 }
 
+TEST_F(RegistryTest, OnlyTheOwnerDeletesADatabaseAndItIsGoneForGood) {
+  // Proves Delete refuses other identities (and anyone but the operator for an unowned
+  // database), removes the folder, is not undone by a restart, frees the name for a new
+  // database with fresh data, and that a leftover of an interrupted delete is removed at
+  // start-up instead of being served.
+  ASSERT_TRUE(Publish("chat", kAlice).ok());
+  ASSERT_TRUE(Publish("unowned", std::nullopt).ok());
+  ASSERT_TRUE(CallHttp(*registry_->Find("chat"), Caller{kAlice, 0}, "send_message",
+                       StringArg("before")).ok());
+  EXPECT_EQ(registry_->Delete("chat", kBob).code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_->Delete("unowned", kAlice).code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(registry_->Delete("nope", kAlice).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(registry_->Delete("../x", kAlice).code(), ErrorCode::kInvalidArgument);
+  ASSERT_NE(registry_->Find("chat"), nullptr);
+
+  ASSERT_TRUE(registry_->Delete("chat", kAlice).ok());
+  EXPECT_EQ(registry_->Find("chat"), nullptr);
+  EXPECT_FALSE(fs::exists(root_ / "chat"));
+  EXPECT_FALSE(registry_->Describe("chat").has_value());
+  ASSERT_TRUE(registry_->Delete("unowned", std::nullopt).ok());
+  EXPECT_TRUE(registry_->List().empty());
+
+  // An interrupted delete leaves a hidden folder: start-up removes it.
+  ASSERT_TRUE(Publish("chat", kBob).ok());
+  fs::create_directories(root_ / ".deleted-chat-0" / "log");
+  registry_.reset();
+  registry_ = MakeRegistry();
+  EXPECT_TRUE(registry_->LoadAll().empty());
+  EXPECT_FALSE(fs::exists(root_ / ".deleted-chat-0"));
+  auto chat = registry_->Find("chat");
+  ASSERT_NE(chat, nullptr);
+  auto rows = RunSql(*chat, Caller{kBob, 0}, "SELECT * FROM message");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->at(0).rows.size(), 0u) << "a new database of a deleted name starts empty";
+  auto list = registry_->List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].name, "chat");
+  EXPECT_EQ(list[0].owner, kBob);
+  EXPECT_TRUE(list[0].running);
+}
+
 TEST_F(RegistryTest, PublishFileReadsTheModuleFromDisk) {
   // Proves PublishFile publishes as the operator, and a missing file is kIo.
   auto r = registry_->PublishFile("chat", QUICKSTART_CHAT_MODULE, false);

@@ -98,6 +98,9 @@ struct Server::Impl {
   asio::awaitable<Response> Sql(const Request& req, const Target& t, const std::string& db);
   Response Schema(const Request& req, const Target& target, const std::string& db);
   asio::awaitable<Response> Publish(const Request& req, const Target& t, const std::string& db);
+  asio::awaitable<Response> Delete(const Request& req, const Target& t, const std::string& db);
+  Response ListDatabases(const Request& req);
+  Response DescribeDatabase(const Request& req, const std::string& db);
   // GET /v1/database/:name/logs writes its own response (a stream when following).
   // Returns whether the connection may serve another request.
   asio::awaitable<bool> Logs(beast::tcp_stream& stream, const Request& req, const Target& t);
@@ -359,6 +362,48 @@ asio::awaitable<Response> Server::Impl::Publish(const Request& req, const Target
                          out->created ? http::status::created : http::status::ok);
 }
 
+asio::awaitable<Response> Server::Impl::Delete(const Request& req, const Target& t,
+                                               const std::string& name) {
+  auto authed = Authenticate(req, t, /*mint=*/false);
+  if (!authed.ok()) co_return ErrorResponse(req, authed.status());
+  const U256 requester = authed->claims.identity;
+  // Stopping the database waits for its worker and commit log: off the IO threads.
+  Status out = co_await AwaitCallback<Status>([&](auto done) {
+    asio::post(blocking, [this, &req, name, requester, done] {
+      ScopedRequestId request(RequestIdOf(req));
+      done(registry.Delete(name, requester));
+    });
+  });
+  if (!out.ok()) co_return ErrorResponse(req, out);
+  co_return JsonResponse(req, Json{{"database", name}, {"deleted", true}});
+}
+
+namespace {
+
+Json InfoToJson(const db::Registry::Info& info) {
+  return Json{{"name", info.name},
+              {"identity", auth::IdentityToHex(info.identity)},
+              {"owner", info.owner ? Json(auth::IdentityToHex(*info.owner)) : Json()},
+              {"module", info.module_file},
+              {"running", info.running}};
+}
+
+}  // namespace
+
+Response Server::Impl::ListDatabases(const Request& req) {
+  Json list = Json::array();
+  for (const auto& info : registry.List()) list.push_back(InfoToJson(info));
+  return JsonResponse(req, Json{{"databases", std::move(list)}});
+}
+
+Response Server::Impl::DescribeDatabase(const Request& req, const std::string& name) {
+  auto info = registry.Describe(name);
+  if (!info) return Text(req, http::status::not_found, "no database named '" + name + "'");
+  Json j = InfoToJson(*info);
+  if (auto db = registry.Find(name)) j["schema"] = module::ModuleDefToJson(*db->schema());
+  return JsonResponse(req, j);
+}
+
 namespace {
 
 // What GET /logs asks for, once checked.
@@ -574,9 +619,14 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
                              "application/x-pem-file");
     }
   }
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "database" && method == http::verb::get) {
+    co_return ListDatabases(req);
+  }
   if (s.size() >= 3 && s[0] == "v1" && s[1] == "database") {
     const std::string& name = s[2];
     if (s.size() == 3 && method == http::verb::put) co_return co_await Publish(req, t, name);
+    if (s.size() == 3 && method == http::verb::delete_) co_return co_await Delete(req, t, name);
+    if (s.size() == 3 && method == http::verb::get) co_return DescribeDatabase(req, name);
     if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) co_return Schema(req, t, name);
     if (s.size() == 4 && s[3] == "sql" && method == http::verb::post)
       co_return co_await Sql(req, t, name);

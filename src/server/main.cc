@@ -8,8 +8,15 @@
 //
 // Settings come from flags, then SPDB_* environment variables, then Spacetime.toml
 // (docs/configuration.md). A bad setting stops start-up with one line naming it.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -28,11 +35,40 @@
 namespace stdb::server {
 namespace {
 
-
-
 [[noreturn]] void Fail(const std::string& message) {
   std::cerr << "spacetimedb: " << message << "\n";
   std::exit(2);
+}
+
+// Takes an exclusive lock on <db_path>/.lock for the life of the process, so that a
+// second server on the same data directory stops before it reads or writes anything
+// there (two writers on one commit log would corrupt it). The file holds the owner's
+// pid for the error message; the lock (flock) goes away with the process, even on
+// SIGKILL, so a stale file never blocks a restart.
+void LockDataDirectory(const std::filesystem::path& db_path) {
+  std::error_code ec;
+  std::filesystem::create_directories(db_path, ec);
+  if (ec) Fail("cannot create data directory " + db_path.string() + ": " + ec.message());
+  const std::filesystem::path lock_path = db_path / ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) Fail("cannot open " + lock_path.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    if (err != EWOULDBLOCK) Fail("cannot lock " + lock_path.string() + ": " + std::strerror(err));
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    Fail("data directory " + db_path.string() + " is in use by another server" +
+         (holder.empty() ? "" : " (pid " + holder + ")") +
+         "; stop it first or choose another --db-path");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds without the pid; only the message of a second server gets vaguer.
+    LogWarn("server", "cannot write the pid into " + lock_path.string() + ": " + std::strerror(errno));
+  }
+  // The descriptor stays open (and the lock held) until the process exits.
 }
 
 LogSeverity SeverityOf(const std::string& level) {
@@ -143,6 +179,7 @@ int Run(int argc, char** argv) {
   }
   const std::string scope = "server/" + config->node_name;
 
+  LockDataDirectory(config->db_path);
   auto tokens = auth::TokenAuthority::OpenOrCreate(config->db_path, SystemClock::Get());
   if (!tokens.ok()) Fail(tokens.status().message());
   std::optional<db::DurabilityOptions> durability;

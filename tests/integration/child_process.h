@@ -46,6 +46,9 @@ class Child {
     if (pid < 0) return IoError("fork failed");
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // stdin is never a terminal: commands that would ask a question must not wait.
+      const int null_in = open("/dev/null", O_RDONLY);
+      if (null_in < 0 || dup2(null_in, 0) < 0) _exit(126);
       if (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(126);
       execve(argv[0], argv.data(), envp.data());
       _exit(127);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "server_process.h"
@@ -65,6 +66,41 @@ TEST(Startup, EachBadSettingStopsStartUpWithOneLineNamingIt) {
     EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
   }
   std::filesystem::remove_all(dir);
+}
+
+// Every regular file under `dir` with its size.
+std::map<std::string, uintmax_t> FileSizes(const std::filesystem::path& dir) {
+  std::map<std::string, uintmax_t> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out[e.path().string()] = e.file_size();
+  }
+  return out;
+}
+
+TEST(Startup, ASecondServerOnTheSameDataDirectoryStopsBeforeTouchingIt) {
+  // Proves two servers never share a data directory: the second stops with one line
+  // naming the first's pid and writes nothing (no schema record appended to the live
+  // commit log), while a crashed server's lock never blocks a restart.
+  auto first = ServerProcess::Start({.module_path = kQuickstartModule});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const auto data = (*first)->data_dir();
+  const auto before = FileSizes(data / "databases");
+  // The first server's port: without the lock the second would fail only at bind, after
+  // writing to the data directory (and never hang serving beside the first).
+  const ServerRun second =
+      RunServer("", "--db-path " + data.string() + " --bind-address 127.0.0.1:" +
+                        std::to_string((*first)->port()) + " --module " +
+                        kQuickstartModule + " --database chat");
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_NE(second.output.find("data directory " + data.string() +
+                               " is in use by another server (pid "),
+            std::string::npos)
+      << second.output;
+  EXPECT_EQ(std::count(second.output.begin(), second.output.end(), '\n'), 1) << second.output;
+  EXPECT_EQ(FileSizes(data / "databases"), before);
+  ASSERT_TRUE((*first)->Kill().ok());
+  const auto restarted = (*first)->StartAgain();
+  EXPECT_TRUE(restarted.ok()) << restarted.ToString();
 }
 
 }  // namespace
