@@ -18,31 +18,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-// Columns padded to their widest cell, separated by " | ", with a rule under the header.
-std::string AlignedTable(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& row : rows)
-    for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  std::ostringstream out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string text;
-    for (size_t c = 0; c < width.size(); ++c) {
-      const std::string& cell = c < cells.size() ? cells[c] : "";
-      text += (c == 0 ? " " : " | ") + cell;
-      if (c + 1 < width.size()) text += std::string(width[c] - cell.size(), ' ');
-    }
-    out << text << "\n";
-  };
-  line(header);
-  std::string rule;
-  for (size_t c = 0; c < width.size(); ++c) rule += (c == 0 ? "-" : "-+-") + std::string(width[c], '-');
-  out << rule << "-\n";
-  for (const auto& row : rows) line(row);
-  return out.str();
-}
-
 // The "hex_identity" claim of a token, read without verifying it (the server verifies
 // tokens; this is only for showing which identity the CLI would use).
 std::optional<std::string> TokenIdentity(const std::string& token) {
@@ -186,7 +161,7 @@ int List(const std::optional<std::string>& server_flag, bool json) {
     rows.push_back({db.value("name", ""), db.value("identity", ""), owned,
                     db.value("running", false) ? "running" : "not loaded (see server log)"});
   }
-  std::cout << AlignedTable({"name", "identity", "owner", "state"}, rows) << "(" << rows.size()
+  std::cout << FormatTextTable({"name", "identity", "owner", "state"}, rows) << "(" << rows.size()
             << (rows.size() == 1 ? " database)\n" : " databases)\n");
   return 0;
 }
@@ -278,7 +253,7 @@ int ServerCommand(const ServerOptions& options) {
       rows.push_back({is_default ? "*" : "", name, url, config->TokenFor(url) ? "yes" : "no"});
     }
     if (!default_listed) rows.push_back({"*", "", def, config->TokenFor(def) ? "yes" : "no"});
-    std::cout << AlignedTable({"default", "nickname", "url", "logged in"}, rows);
+    std::cout << FormatTextTable({"default", "nickname", "url", "logged in"}, rows);
     return 0;
   }
   // ping

@@ -149,20 +149,9 @@ int Sql(const std::optional<std::string>& server_flag, const std::string& databa
   auto& [config, server] = *conn;
   auto token = EnsureToken(config, server);
   if (!token) return 1;
-  auto res = net::HttpRequest("POST", server + "/v1/database/" + database + "/sql",
-                              {{"Authorization", "Bearer " + *token}}, query);
-  if (!res.ok()) return Error(res.status().message());
-  if (res->status != 200) return Error(ServerMessage(*res));
-  Json results = Json::parse(res->body, nullptr, false);
-  if (!results.is_array()) return Error("the server sent a malformed SQL result");
-  if (json) {
-    std::cout << results.dump(2) << "\n";
-    return 0;
-  }
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (i > 0) std::cout << "\n";
-    std::cout << FormatSqlTable(results[i]);
-  }
+  auto text = SqlAsText(server, database, *token, query, json);
+  if (!text.ok()) return Error(text.status().message());
+  std::cout << *text;
   return 0;
 }
 

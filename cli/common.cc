@@ -7,6 +7,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/table_format.h"
+#include "sats/bsatn.h"
+#include "sats/json.h"
+
 namespace stdb::cli {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -115,6 +119,36 @@ Result<module::ModuleDef> FetchModuleDef(const std::string& server, const std::s
                                            "); is the CLI older than the server?");
   }
   return def;
+}
+
+nlohmann::json RowToJson(const sats::AlgebraicType& row_type, ByteView row) {
+  auto value = sats::DecodeBsatnExact(row_type, row);
+  if (!value.ok()) return Json{{"undecodable_row", ToHex(row)}};
+  Json array = sats::ValueToJson(row_type, *value);
+  if (!array.is_array() || array.size() != row_type.elements().size()) return array;
+  Json out = Json::object();
+  for (size_t i = 0; i < array.size(); ++i) {
+    const auto& name = row_type.elements()[i].name;
+    out[name ? *name : std::to_string(i)] = array[i];
+  }
+  return out;
+}
+
+Result<std::string> SqlAsText(const std::string& server, const std::string& database,
+                              const std::string& token, const std::string& query, bool json) {
+  auto res = net::HttpRequest("POST", server + "/v1/database/" + database + "/sql",
+                              {{"Authorization", "Bearer " + token}}, query);
+  if (!res.ok()) return res.status();
+  if (res->status != 200) return InvalidArgument(ServerMessage(*res));
+  Json results = Json::parse(res->body, nullptr, false);
+  if (!results.is_array()) return InvalidArgument("the server sent a malformed SQL result");
+  if (json) return results.dump(2) + "\n";
+  std::string out;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i > 0) out += "\n";
+    out += FormatSqlTable(results[i]);
+  }
+  return out;
 }
 
 std::string WebSocketBase(const std::string& server) {

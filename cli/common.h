@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,6 +44,16 @@ bool Interrupted();
 
 // The schema of `database` on `server` (GET /schema?format=bsatn), decoded.
 Result<module::ModuleDef> FetchModuleDef(const std::string& server, const std::string& database);
+
+// Runs SQL on the server (POST /sql) and returns the results as aligned tables (or, with
+// `json`, the server's JSON indented).
+Result<std::string> SqlAsText(const std::string& server, const std::string& database,
+                              const std::string& token, const std::string& query,
+                              bool json = false);
+
+// A row as JSON keyed by column name ({"id": 1, "name": "x"}) from its BSATN bytes;
+// {"undecodable_row": "<hex>"} if the bytes do not match the type.
+nlohmann::json RowToJson(const sats::AlgebraicType& row_type, ByteView row);
 
 // A URL of `server` (http://host:port) with the ws:// scheme: "ws://host:port".
 std::string WebSocketBase(const std::string& server);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/repl.h"
 #include "obs/build_info.h"
 
 int main(int argc, char** argv) {
@@ -135,6 +136,15 @@ int main(int argc, char** argv) {
   identity->add_flag("--token", show_token, "print the token too");
   identity->add_option("-s,--server", server, "server URL, nickname or 'local'");
 
+  auto* client = app.add_subcommand("client", "Interactive client");
+  client->require_subcommand(1);
+  auto* client_connect = client->add_subcommand(
+      "connect", "Connect to a database and type commands (help lists them)");
+  ClientOptions client_opts;
+  client_connect->add_option("url", client_opts.url, "server, e.g. ws://127.0.0.1:3000")
+      ->required();
+  client_connect->add_option("database", client_opts.database, "database name");
+
   auto* start = app.add_subcommand("start", "Start a server (runs spacetimedb start)");
   start->prefix_command();
   start->allow_extras();
@@ -182,6 +192,7 @@ int main(int argc, char** argv) {
   if (*login) return Login(server, login_token);
   if (*logout) return Logout(server);
   if (*identity) return Identity(server, show_token);
+  if (*client_connect) return ClientConnect(client_opts);
   if (*start) return Start(start->remaining());
   if (*version) {
     std::cout << "spacetime (stdb) " << stdb::obs::kVersion << " (commit " << stdb::obs::BuildCommit()

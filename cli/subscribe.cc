@@ -16,20 +16,6 @@ namespace {
 // How often the receive loop looks at Ctrl-C and the deadline.
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
-// Row JSON keyed by column name ({"id": 1, "name": "x"}), from its BSATN bytes.
-Json RowToJson(const sats::AlgebraicType& row_type, ByteView row) {
-  auto value = sats::DecodeBsatnExact(row_type, row);
-  if (!value.ok()) return Json{{"undecodable_row", ToHex(row)}};
-  Json array = sats::ValueToJson(row_type, *value);
-  if (!array.is_array() || array.size() != row_type.elements().size()) return array;
-  Json out = Json::object();
-  for (size_t i = 0; i < array.size(); ++i) {
-    const auto& name = row_type.elements()[i].name;
-    out[name ? *name : std::to_string(i)] = array[i];
-  }
-  return out;
-}
-
 // {"<table>": {"deletes": [...], "inserts": [...]}} for one update.
 Json UpdateToJson(const std::map<std::string, const sats::AlgebraicType*>& row_types,
                   const std::vector<protocol::TableUpdate>& tables) {

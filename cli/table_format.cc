@@ -97,6 +97,13 @@ std::string FormatSqlTable(const Json& result) {
       cells.push_back(FormatCell(types[i], row[i]));
     rows.push_back(std::move(cells));
   }
+  std::string out = FormatTextTable(header, rows);
+  out += "(" + std::to_string(rows.size()) + (rows.size() == 1 ? " row)\n" : " rows)\n");
+  return out;
+}
+
+std::string FormatTextTable(const std::vector<std::string>& header,
+                            const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size());
   for (size_t i = 0; i < header.size(); ++i) {
     width[i] = DisplayWidth(header[i]);
@@ -118,7 +125,6 @@ std::string FormatSqlTable(const Json& result) {
     out += (i == 0 ? "-" : "-+-") + std::string(width[i], '-');
   out += "-\n";
   for (const auto& r : rows) out += line(r);
-  out += "(" + std::to_string(rows.size()) + (rows.size() == 1 ? " row)\n" : " rows)\n");
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace stdb::cli {
 
@@ -12,6 +13,11 @@ namespace stdb::cli {
 // Identities print as hex, timestamps as RFC 3339 UTC, Option values as their content
 // (or "none"), strings quoted.
 std::string FormatSqlTable(const nlohmann::json& result);
+
+// Cells padded to each column's widest (display width), " | " between columns, a rule
+// under the header. No row count.
+std::string FormatTextTable(const std::vector<std::string>& header,
+                            const std::vector<std::vector<std::string>>& rows);
 
 // The text of one cell for a value of the given SATS type JSON (as in "algebraic_type").
 std::string FormatCell(const nlohmann::json& type, const nlohmann::json& value);
