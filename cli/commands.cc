@@ -105,8 +105,24 @@ int Publish(const PublishOptions& options) {
   if (options.delete_data) url += "?clear=true";
   std::cerr << "Publishing " << file.filename().string() << " (" << bytes.size() / 1024
             << " KiB) to " << server << " as '" << options.database << "'...\n";
+  // On a terminal: the upload's progress, then a note while the server loads the module
+  // (and runs init for a new database), which can take a while for a large one.
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  int shown_percent = -1;
+  net::UploadProgress progress;
+  if (tty) {
+    progress = [&](uint64_t sent, uint64_t total) {
+      const int percent = total == 0 ? 100 : static_cast<int>(sent * 100 / total);
+      if (percent == shown_percent) return;
+      shown_percent = percent;
+      std::cerr << "\rUploading " << percent << "% (" << sent / 1024 << " of " << total / 1024
+                << " KiB)" << (sent >= total ? "; the server is loading the module..." : "")
+                << std::flush;
+    };
+  }
   auto res = net::HttpRequest("PUT", url, {{"Authorization", "Bearer " + *token}}, bytes,
-                              std::chrono::minutes(5));
+                              std::chrono::minutes(5), progress);
+  if (tty && shown_percent >= 0) std::cerr << "\n";
   if (!res.ok()) return Error(res.status().message());
   if (res->status != 200 && res->status != 201) {
     return Error("publish failed: " + ServerMessage(*res));

@@ -116,11 +116,15 @@ Status ConnectError(const Url& u, const beast::error_code& ec) {
                  ec.message() + " (is the server running?)");
 }
 
+// Bounded: a request body is written in pieces of at most this many bytes.
+constexpr size_t kUploadPieceBytes = 256 << 10;
+
 }  // namespace
 
 Result<HttpResponse> HttpRequest(const std::string& method, const std::string& url,
                                  const std::map<std::string, std::string>& headers,
-                                 const std::string& body, std::chrono::milliseconds timeout) {
+                                 const std::string& body, std::chrono::milliseconds timeout,
+                                 const UploadProgress& on_upload) {
   STDB_ASSIGN_OR_RETURN(Url u, ParseUrl(url));
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
@@ -142,7 +146,22 @@ Result<HttpResponse> HttpRequest(const std::string& method, const std::string& u
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(256 << 20);
-  http::async_write(stream, req, [&](beast::error_code e, size_t) { write_ec = e; });
+  // Written a piece at a time so that `on_upload` can follow a large body.
+  http::request_serializer<http::string_body> serializer(req);
+  serializer.limit(kUploadPieceBytes);
+  uint64_t sent = 0;
+  std::function<void()> write_next = [&] {
+    http::async_write_some(stream, serializer, [&](beast::error_code e, size_t n) {
+      sent += n;
+      if (on_upload) on_upload(std::min<uint64_t>(sent, body.size()), body.size());
+      if (e) {
+        write_ec = e;
+      } else if (!serializer.is_done()) {
+        write_next();
+      }
+    });
+  };
+  write_next();
   http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
   RunAll(ioc);
   if (ec && write_ec) return IoError("cannot send request to " + url + ": " + write_ec.message());

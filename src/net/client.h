@@ -30,12 +30,17 @@ struct HttpResponse {
   std::string body;
 };
 
+// Called as the request goes out: bytes of the body sent so far (approximate: counted
+// with the head) and the body's size.
+using UploadProgress = std::function<void(uint64_t sent, uint64_t total)>;
+
 // Sends one request and reads the response. Fails with kIo when the server cannot be
 // reached (the message says which address), never on an HTTP error status.
 Result<HttpResponse> HttpRequest(const std::string& method, const std::string& url,
                                  const std::map<std::string, std::string>& headers,
                                  const std::string& body,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                                 const UploadProgress& on_upload = {});
 
 // What HttpStream does with a response as it arrives.
 struct HttpStreamHandler {
