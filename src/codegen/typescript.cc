@@ -53,10 +53,9 @@ constexpr std::string_view kIndent = "  ";
 // of these names would overwrite the member, so such names are refused.
 const std::set<std::string, std::less<>>& TableHandleMembers() {
   static const std::set<std::string, std::less<>> names = {
-      "applyOperations", "constructor", "count",    "delete",         "emitter",
-      "hasPrimaryKey",   "insert",      "iter",     "onDelete",       "onInsert",
-      "onUpdate",        "removeOnDelete", "removeOnInsert", "removeOnUpdate", "rows",
-      "tableDef",        "update"};
+      "applyOperations", "constructor",    "count",    "delete",   "emitter",  "hasPrimaryKey",
+      "insert",          "iter",           "onDelete", "onInsert", "onUpdate", "removeOnDelete",
+      "removeOnInsert",  "removeOnUpdate", "rows",     "tableDef", "update"};
   return names;
 }
 
@@ -91,30 +90,48 @@ class TypeWriter {
         return Unsupported(where + ": type " + type.ToString() +
                            " is a type reference, which TypeScript bindings cannot resolve "
                            "(the schema has no typespace)");
-      case TypeKind::kBool: return std::string("__t.bool()");
-      case TypeKind::kString: return std::string("__t.string()");
-      case TypeKind::kI8: return std::string("__t.i8()");
-      case TypeKind::kU8: return std::string("__t.u8()");
-      case TypeKind::kI16: return std::string("__t.i16()");
-      case TypeKind::kU16: return std::string("__t.u16()");
-      case TypeKind::kI32: return std::string("__t.i32()");
-      case TypeKind::kU32: return std::string("__t.u32()");
-      case TypeKind::kI64: return std::string("__t.i64()");
-      case TypeKind::kU64: return std::string("__t.u64()");
-      case TypeKind::kI128: return std::string("__t.i128()");
-      case TypeKind::kU128: return std::string("__t.u128()");
-      case TypeKind::kI256: return std::string("__t.i256()");
-      case TypeKind::kU256: return std::string("__t.u256()");
-      case TypeKind::kF32: return std::string("__t.f32()");
-      case TypeKind::kF64: return std::string("__t.f64()");
+      case TypeKind::kBool:
+        return std::string("__t.bool()");
+      case TypeKind::kString:
+        return std::string("__t.string()");
+      case TypeKind::kI8:
+        return std::string("__t.i8()");
+      case TypeKind::kU8:
+        return std::string("__t.u8()");
+      case TypeKind::kI16:
+        return std::string("__t.i16()");
+      case TypeKind::kU16:
+        return std::string("__t.u16()");
+      case TypeKind::kI32:
+        return std::string("__t.i32()");
+      case TypeKind::kU32:
+        return std::string("__t.u32()");
+      case TypeKind::kI64:
+        return std::string("__t.i64()");
+      case TypeKind::kU64:
+        return std::string("__t.u64()");
+      case TypeKind::kI128:
+        return std::string("__t.i128()");
+      case TypeKind::kU128:
+        return std::string("__t.u128()");
+      case TypeKind::kI256:
+        return std::string("__t.i256()");
+      case TypeKind::kU256:
+        return std::string("__t.u256()");
+      case TypeKind::kF32:
+        return std::string("__t.f32()");
+      case TypeKind::kF64:
+        return std::string("__t.f64()");
       case TypeKind::kArray: {
         if (type.is_bytes()) return std::string("__t.byteArray()");
         STDB_ASSIGN_OR_RETURN(std::string inner,
                               Write(type.array_element(), where, type_name, depth + 1));
         return "__t.array(" + inner + ")";
       }
-      case TypeKind::kProduct: return WriteProduct(type, where, type_name, depth);
-      case TypeKind::kSum: return WriteSum(type, where, type_name, depth);
+      case TypeKind::kProduct:
+        return WriteProduct(type, where, type_name, depth);
+      case TypeKind::kSum:
+        return WriteSum(type, where, type_name, depth);
     }
     return Unsupported(where + ": unknown type kind " +
                        std::to_string(static_cast<int>(type.kind())));
@@ -313,8 +330,9 @@ Result<GeneratedFile> ReducerFile(const ReducerDef& reducer, const Names& names)
                          "' has the same TypeScript name ('" + key + "') as another");
     }
     std::string where = "reducer '" + reducer.name + "' parameter '" + *el.name + "'";
-    STDB_ASSIGN_OR_RETURN(std::string expr,
-                          writer.Write(el.type, where, names.pascal + ts::ToPascalCase(*el.name), 1));
+    STDB_ASSIGN_OR_RETURN(
+        std::string expr,
+        writer.Write(el.type, where, names.pascal + ts::ToPascalCase(*el.name), 1));
     body += Indent(1) + ts::PropertyKey(key) + ": " + expr + ",\n";
   }
   std::string code = Header() + "import { t as __t } from \"spacetimedb\";\n\n" +
@@ -348,10 +366,12 @@ Result<std::string> TableOptions(const TableDef& table, const std::vector<Column
   std::string indexes;
   for (const auto& index : table.indexes) {
     if (index.columns.empty()) {
-      return InvalidArgument("table '" + table.name + "': index '" + index.name + "' has no columns");
+      return InvalidArgument("table '" + table.name + "': index '" + index.name +
+                             "' has no columns");
     }
     for (uint16_t col : index.columns) {
-      STDB_RETURN_IF_ERROR(CheckColumnIndex(table, col, columns.size(), "index '" + index.name + "'"));
+      STDB_RETURN_IF_ERROR(
+          CheckColumnIndex(table, col, columns.size(), "index '" + index.name + "'"));
     }
     // An index on exactly one unique column shares the accessor the SDK gives that column.
     bool on_unique_column = index.columns.size() == 1 && unique.count(index.columns[0]);
@@ -369,13 +389,14 @@ Result<std::string> TableOptions(const TableDef& table, const std::vector<Column
     }
     // The client cache answers every index by scanning and supports only "btree"; the
     // server keeps the declared algorithm.
-    indexes += Indent(3) + "{ accessor: " + ts::Quote(accessor) + ", name: " +
-               ts::Quote(index.name) + ", algorithm: \"btree\", columns: " +
-               ColumnList(index.columns, columns) + " },\n";
+    indexes += Indent(3) + "{ accessor: " + ts::Quote(accessor) +
+               ", name: " + ts::Quote(index.name) +
+               ", algorithm: \"btree\", columns: " + ColumnList(index.columns, columns) + " },\n";
   }
   std::string constraints;
   for (uint16_t col : unique) {
-    constraints += Indent(3) + "{ name: " + ts::Quote(table.name + "_" + columns[col].name + "_key") +
+    constraints += Indent(3) +
+                   "{ name: " + ts::Quote(table.name + "_" + columns[col].name + "_key") +
                    ", constraint: \"unique\", columns: " + ColumnList({col}, columns) + " },\n";
   }
   for (const auto& cols : table.unique_columns) {
@@ -405,7 +426,8 @@ struct ReducerEntry {
   Names names;
 };
 
-std::string IndexFile(const std::vector<TableEntry>& tables, const std::vector<ReducerEntry>& reducers,
+std::string IndexFile(const std::vector<TableEntry>& tables,
+                      const std::vector<ReducerEntry>& reducers,
                       const std::vector<std::string>& table_options) {
   std::string s = Header();
   s += R"(import {
@@ -442,11 +464,12 @@ std::string IndexFile(const std::vector<TableEntry>& tables, const std::vector<R
        " * an update. */\n";
   s += "const tablesSchema = __schema({\n";
   for (size_t i = 0; i < tables.size(); ++i) {
-    s += Indent(1) + ts::PropertyKey(tables[i].names.accessor) + ": __table({\n" + table_options[i] +
-         Indent(1) + "}, " + tables[i].names.pascal + "Row),\n";
+    s += Indent(1) + ts::PropertyKey(tables[i].names.accessor) + ": __table({\n" +
+         table_options[i] + Indent(1) + "}, " + tables[i].names.pascal + "Row),\n";
   }
   s += "});\n\n";
-  s += "/** The callable reducers; the SDK exposes each as `conn.reducers.<camelCaseName>(args)`. */\n";
+  s += "/** The callable reducers; the SDK exposes each as `conn.reducers.<camelCaseName>(args)`. "
+       "*/\n";
   s += "const reducersSchema = __reducers(";
   if (!reducers.empty()) {
     s += "\n";
@@ -458,8 +481,8 @@ std::string IndexFile(const std::vector<TableEntry>& tables, const std::vector<R
   s += ");\n\n";
   s += "/** stdb modules have no procedures. */\nconst proceduresSchema = __procedures();\n\n";
   s += "/** The remote module's schema, both run-time and type information. */\n";
-  s += "const REMOTE_MODULE = {\n  versionInfo: {\n    cliVersion: " +
-       ts::Quote(kCliVersion) + " as const,\n  },\n";
+  s += "const REMOTE_MODULE = {\n  versionInfo: {\n    cliVersion: " + ts::Quote(kCliVersion) +
+       " as const,\n  },\n";
   s += R"(  tables: tablesSchema.schemaType.tables,
   reducers: reducersSchema.reducersType.reducers,
   ...proceduresSchema,

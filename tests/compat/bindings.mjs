@@ -5,14 +5,16 @@
 // As a library (quickstart.test.mjs): `await buildBindings({ module, outDir, emit: true })`
 // returns the path of the compiled index.js (ES modules).
 // As a command (the compat_bindings_typecheck ctest):
-//   node bindings.mjs --module <module.so> --out-dir <dir> [--emit]
+//   node bindings.mjs --module <module.so> --out-dir <dir> [--emit] [--check <file.ts>]
+// --check copies a TypeScript file that uses the bindings next to them, so its type-level
+// assertions are compiled with them.
 // STDB_CLI_BIN names the `spacetime` CLI (default build/debug/bin/spacetime).
 //
 // Layout of <dir>: src/ (generated .ts), js/ (compiled, with --emit), tsconfig.json,
 // package.json ("type": "module") and node_modules -> tests/compat/node_modules, so that
 // both tsc and Node resolve `spacetimedb` to the SDK installed by `npm ci` here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,7 +68,7 @@ function run(what, command, args) {
 // with `emit`, also compiles them to ES modules. Returns the path of js/index.js. Throws
 // with what to do when the CLI, the module or `npm ci` is missing, and with the compiler's
 // diagnostics when the bindings do not type-check.
-export function buildBindings({ module, outDir, emit }) {
+export function buildBindings({ module, outDir, emit, check }) {
   const cli = cliPath();
   if (!existsSync(cli)) {
     throw new Error(`no spacetime CLI at ${cli}: build it (target spacetime) or set STDB_CLI_BIN`);
@@ -81,6 +83,7 @@ export function buildBindings({ module, outDir, emit }) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   run('spacetime generate', cli, ['generate', '--lang', 'typescript', '--out-dir', path.join(outDir, 'src'), module]);
+  if (check) copyFileSync(check, path.join(outDir, 'src', path.basename(check)));
   writeFileSync(path.join(outDir, 'package.json'), JSON.stringify({ private: true, type: 'module' }, null, 2) + '\n');
   symlinkSync(NODE_MODULES, path.join(outDir, 'node_modules'), 'dir');
   const tsconfig = { compilerOptions: { ...COMPILER_OPTIONS, noEmit: !emit }, include: ['src/**/*.ts'] };
@@ -95,9 +98,10 @@ function main(argv) {
     if (argv[i] === '--module') args.module = argv[++i];
     else if (argv[i] === '--out-dir') args.outDir = argv[++i];
     else if (argv[i] === '--emit') args.emit = true;
+    else if (argv[i] === '--check') args.check = path.resolve(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!args.module || !args.outDir) throw new Error('usage: node bindings.mjs --module <file> --out-dir <dir> [--emit]');
+  if (!args.module || !args.outDir) throw new Error('usage: node bindings.mjs --module <file> --out-dir <dir> [--emit] [--check <file.ts>]');
   buildBindings(args);
   console.log(`bindings of ${args.module} type-check (${args.outDir})`);
 }
