@@ -78,10 +78,17 @@ std::string Indent(int depth) {
 class TypeWriter {
  public:
   // The builder for `type`, possibly spanning several lines; continuation lines are
-  // indented for an expression that starts at nesting level `depth`.
+  // indented for an expression that starts at indentation level `depth`.
   Result<std::string> Write(const AlgebraicType& type, const std::string& where,
                             const std::string& type_name, int depth) {
-    if (depth > kTypeDepthMax) {
+    // Counts every level of nesting, including arrays and options, which stay on one line
+    // and so do not raise `depth`.
+    struct Nest {
+      int& n;
+      explicit Nest(int& level) : n(++level) {}
+      ~Nest() { --n; }
+    } nest(nesting_);
+    if (nesting_ > kTypeDepthMax) {
       return Unsupported(where + ": type nested deeper than " + std::to_string(kTypeDepthMax) +
                          " levels");
     }
@@ -125,7 +132,7 @@ class TypeWriter {
       case TypeKind::kArray: {
         if (type.is_bytes()) return std::string("__t.byteArray()");
         STDB_ASSIGN_OR_RETURN(std::string inner,
-                              Write(type.array_element(), where, type_name, depth + 1));
+                              Write(type.array_element(), where, type_name, depth));
         return "__t.array(" + inner + ")";
       }
       case TypeKind::kProduct:
@@ -138,6 +145,8 @@ class TypeWriter {
   }
 
  private:
+  int nesting_ = 0;  // Write calls in progress
+
   Result<std::string> WriteProduct(const AlgebraicType& type, const std::string& where,
                                    const std::string& type_name, int depth) {
     if (type.is_identity()) return std::string("__t.identity()");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "codegen/codegen.h"
+#include "codegen/typescript_edge_module.h"
 #include "codegen/typescript_names.h"
 #include "module/host.h"
 
@@ -222,6 +223,15 @@ TEST(TypeScriptGenerator, UnsupportedShapesFailWithWhere) {
       "t", {Field("x", AlgebraicType::Product({Element{std::nullopt, AlgebraicType::Bool()}}))})));
   ASSERT_FALSE(unnamed.ok());
   EXPECT_TRUE(Contains(unnamed.status().message(), "unnamed field")) << unnamed.status().message();
+
+  // Nesting is bounded, options and arrays included (they add no indentation).
+  AlgebraicType deep = AlgebraicType::Bool();
+  for (int i = 0; i < 100; ++i)
+    deep = (i % 2) ? AlgebraicType::Option(deep) : AlgebraicType::Array(deep);
+  auto too_deep = GenerateTypeScript(OneTable(Table("t", {Field("x", deep)})));
+  ASSERT_FALSE(too_deep.ok());
+  EXPECT_TRUE(Contains(too_deep.status().message(), "nested deeper than"))
+      << too_deep.status().message();
 }
 
 TEST(TypeScriptGenerator, OddNamesAreCamelCasedQuotedOrRefused) {
@@ -314,6 +324,33 @@ TEST(TypeScriptGenerator, OutputIsDeterministicAndSorted) {
   const std::string& index = fa["index.ts"];
   EXPECT_LT(index.find("alpha: __table"), index.find("zeta: __table"));
   EXPECT_LT(index.find("\"a_call\""), index.find("\"b_call\""));
+}
+
+TEST(TypeScriptGenerator, EdgeCaseModuleGeneratesWhatTscChecks) {
+  // The schema compat_bindings_edge_typecheck compiles: a simple-enum primary key, a
+  // renamed unique column, a quoted key, an enum with payloads, deep nesting.
+  auto files = GenerateOrDie(EdgeCaseModule());
+  EXPECT_EQ(files.count("hidden_table.ts"), 0u);
+  EXPECT_EQ(files.count("init_reducer.ts"), 0u);
+  const std::string& row = files["edge_cases_table.ts"];
+  EXPECT_TRUE(
+      Contains(row, "  key: __t.enum(\"EdgeCasesKey\", [\"Red\", \"Green\"]).primaryKey(),\n"))
+      << row;
+  EXPECT_TRUE(Contains(row, "  mixedCase: __t.u32().unique().name(\"Mixed_Case\"),\n")) << row;
+  EXPECT_TRUE(Contains(row, "  \"my col\": __t.bool(),\n")) << row;
+  EXPECT_TRUE(Contains(row,
+                       "  deep: __t.array(__t.option(__t.object(\"EdgeCasesDeep\", {\n"
+                       "    inner: __t.array(__t.enum(\"EdgeCasesDeepInner\", {\n"
+                       "      Big: __t.i256(),\n      Wide: __t.u128(),\n    })),\n  }))),\n"))
+      << row;
+  const std::string& index = files["index.ts"];
+  EXPECT_TRUE(Contains(index,
+                       "{ accessor: \"byClass\", name: \"by_class\", algorithm: \"btree\", "
+                       "columns: [\"class\", \"b\"] },"))
+      << index;
+  EXPECT_TRUE(Contains(index, "// unique (a, b): enforced by the server only")) << index;
+  EXPECT_TRUE(
+      Contains(files["do_everything_reducer.ts"], "  maybeBytes: __t.option(__t.byteArray()),\n"));
 }
 
 }  // namespace

@@ -6,6 +6,9 @@
 // returns the path of the compiled index.js (ES modules).
 // As a command (the compat_bindings_typecheck ctest):
 //   node bindings.mjs --module <module.so> --out-dir <dir> [--emit] [--check <file.ts>]
+//   node bindings.mjs --generator <program> --out-dir <dir> [--check <file.ts>]
+// --generator runs `<program> <dir>/src` instead of `spacetime generate` (for schemas no
+// module declares, see src/codegen/typescript_edge_module.h).
 // --check copies a TypeScript file that uses the bindings next to them, so its type-level
 // assertions are compiled with them.
 // STDB_CLI_BIN names the `spacetime` CLI (default build/debug/bin/spacetime).
@@ -68,12 +71,16 @@ function run(what, command, args) {
 // with `emit`, also compiles them to ES modules. Returns the path of js/index.js. Throws
 // with what to do when the CLI, the module or `npm ci` is missing, and with the compiler's
 // diagnostics when the bindings do not type-check.
-export function buildBindings({ module, outDir, emit, check }) {
+export function buildBindings({ module, generator, outDir, emit, check }) {
   const cli = cliPath();
-  if (!existsSync(cli)) {
-    throw new Error(`no spacetime CLI at ${cli}: build it (target spacetime) or set STDB_CLI_BIN`);
+  if (generator) {
+    if (!existsSync(generator)) throw new Error(`no generator program ${generator}: build it first`);
+  } else {
+    if (!existsSync(cli)) {
+      throw new Error(`no spacetime CLI at ${cli}: build it (target spacetime) or set STDB_CLI_BIN`);
+    }
+    if (!existsSync(module)) throw new Error(`no module file ${module}: build it first`);
   }
-  if (!existsSync(module)) throw new Error(`no module file ${module}: build it first`);
   if (!existsSync(TSC) || !existsSync(path.join(NODE_MODULES, 'spacetimedb'))) {
     throw new Error(
       `${NODE_MODULES} has no typescript or spacetimedb package. ` +
@@ -82,13 +89,14 @@ export function buildBindings({ module, outDir, emit, check }) {
   }
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  run('spacetime generate', cli, ['generate', '--lang', 'typescript', '--out-dir', path.join(outDir, 'src'), module]);
+  if (generator) run(path.basename(generator), generator, [path.join(outDir, 'src')]);
+  else run('spacetime generate', cli, ['generate', '--lang', 'typescript', '--out-dir', path.join(outDir, 'src'), module]);
   if (check) copyFileSync(check, path.join(outDir, 'src', path.basename(check)));
   writeFileSync(path.join(outDir, 'package.json'), JSON.stringify({ private: true, type: 'module' }, null, 2) + '\n');
   symlinkSync(NODE_MODULES, path.join(outDir, 'node_modules'), 'dir');
   const tsconfig = { compilerOptions: { ...COMPILER_OPTIONS, noEmit: !emit }, include: ['src/**/*.ts'] };
   writeFileSync(path.join(outDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n');
-  run(`tsc (strict) on the bindings of ${path.basename(module)}`, process.execPath, [TSC, '-p', outDir, '--pretty', 'false']);
+  run(`tsc (strict) on the bindings of ${path.basename(module ?? generator)}`, process.execPath, [TSC, '-p', outDir, '--pretty', 'false']);
   return path.join(outDir, 'js', 'index.js');
 }
 
@@ -97,13 +105,16 @@ function main(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--module') args.module = argv[++i];
     else if (argv[i] === '--out-dir') args.outDir = argv[++i];
+    else if (argv[i] === '--generator') args.generator = path.resolve(argv[++i]);
     else if (argv[i] === '--emit') args.emit = true;
     else if (argv[i] === '--check') args.check = path.resolve(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!args.module || !args.outDir) throw new Error('usage: node bindings.mjs --module <file> --out-dir <dir> [--emit] [--check <file.ts>]');
+  if (!(args.module || args.generator) || !args.outDir) {
+    throw new Error('usage: node bindings.mjs (--module <file> | --generator <program>) --out-dir <dir> [--emit] [--check <file.ts>]');
+  }
   buildBindings(args);
-  console.log(`bindings of ${args.module} type-check (${args.outDir})`);
+  console.log(`bindings of ${args.module ?? args.generator} type-check (${args.outDir})`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
