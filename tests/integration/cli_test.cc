@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -239,6 +240,49 @@ TEST_F(CliTest, SubscribePrintsEachUpdateAsItArrives) {
   Ran zero = Run({"subscribe", "chat", "SELECT * FROM message", "-n", "0", "--print-initial-update"});
   EXPECT_EQ(zero.code, 0) << zero.err;
   EXPECT_NE(zero.out.find("third"), std::string::npos) << zero.out;
+}
+
+// Every file under `dir`, relative path -> contents.
+std::map<std::string, std::string> ReadTree(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path());
+    out[fs::relative(e.path(), dir).string()] =
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return out;
+}
+
+TEST_F(CliTest, GenerateFromADatabaseOrAModuleFile) {
+  // Proves `generate` reads the same schema from a running database as from the module
+  // file (identical bindings), and refuses bad input with one line.
+  PublishChat("chat");
+  const fs::path from_db = dir_ / "from_db", from_file = dir_ / "from_file";
+  Ran db = Run({"generate", "--lang", "typescript", "--out-dir", from_db.string(), "chat"});
+  ASSERT_EQ(db.code, 0) << db.err;
+  Ran file = RunRaw({"generate", "--lang", "typescript", "--out-dir", from_file.string(),
+                     kQuickstartModule});
+  ASSERT_EQ(file.code, 0) << file.err;
+  const auto files = ReadTree(from_db);
+  ASSERT_TRUE(files.contains("index.ts"));
+  EXPECT_TRUE(files.contains("user_table.ts"));
+  EXPECT_TRUE(files.contains("send_message_reducer.ts"));
+  EXPECT_NE(files.at("user_table.ts").find("identity: __t.identity().primaryKey()"), std::string::npos)
+      << files.at("user_table.ts");
+  EXPECT_EQ(files, ReadTree(from_file));
+  EXPECT_NE(db.out.find("Wrote " + std::to_string(files.size()) + " files"), std::string::npos)
+      << db.out;
+
+  ExpectOneLineError(Run({"generate", "--lang", "typescript", "-o", (dir_ / "x").string(), "nope"}),
+                     "no database named 'nope'");
+  ExpectOneLineError(RunRaw({"generate", "--lang", "typescript", "-o", (dir_ / "x").string(),
+                             (dir_ / "missing.so").string()}),
+                     "no module file");
+  ExpectOneLineError(RunRaw({"generate", "--lang", "typescript", "-o", (dir_ / "x").string(),
+                             config_}),
+                     "cannot load");
+  EXPECT_NE(RunRaw({"generate", "--lang", "rust", "-o", (dir_ / "x").string(), "chat"}).code, 0);
 }
 
 TEST_F(CliTest, InitBuildsAndPublishesANewModule) {
