@@ -1,5 +1,6 @@
 #include "db/registry.h"
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -399,6 +400,21 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
   if (publisher && owner && *owner != *publisher) {
     return Status(ErrorCode::kPermissionDenied,
                   "only the owner of database '" + name + "' may publish to it");
+  }
+  // The same module again (every `spacetimedb start --module` of an unchanged file, or
+  // a repeated publish): nothing to do. An update would log a schema record and close
+  // every client ("module replaced") for no change.
+  if (existing && !clear && !(!meta->owner && publisher)) {
+    std::error_code ec;
+    const fs::path current = root_ / name / meta->module_file;
+    if (fs::file_size(current, ec) == module_bytes.size() && !ec) {
+      std::ifstream in(current, std::ios::binary);
+      Bytes stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (std::equal(stored.begin(), stored.end(), module_bytes.begin(), module_bytes.end())) {
+        LogInfo("registry", "database '" + name + "': module unchanged, nothing to update");
+        return PublishResult{false, meta->identity};
+      }
+    }
   }
   STDB_ASSIGN_OR_RETURN(fs::path file, WriteModuleFile(name, module_bytes));
   auto host = module::ModuleHost::Load(file);

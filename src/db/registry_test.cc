@@ -138,6 +138,7 @@ TEST_F(RegistryTest, OnlyTheOwnerMayPublishAgain) {
   EXPECT_EQ(denied.status().message(), "only the owner of database 'chat' may publish to it");
   EXPECT_EQ(ModuleFiles("chat"), files_before);
 
+  module_.push_back(0);  // other bytes (the same bytes again would be a no-op)
   auto updated = Publish("chat", kAlice);
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_FALSE(updated->created);
@@ -326,6 +327,39 @@ TEST_F(RegistryTest, OnlyTheOwnerDeletesADatabaseAndItIsGoneForGood) {
   EXPECT_EQ(list[0].name, "chat");
   EXPECT_EQ(list[0].owner, kBob);
   EXPECT_TRUE(list[0].running);
+}
+
+TEST_F(RegistryTest, PublishingTheSameModuleAgainChangesNothing) {
+  // Proves a publish of the bytes already running (a restart with --module, a repeated
+  // publish) is a no-op: same module file, no schema record in the log, data kept; a
+  // different module, or clear, still updates.
+  ASSERT_TRUE(Publish("chat", kAlice).ok());
+  ASSERT_TRUE(CallHttp(*registry_->Find("chat"), Caller{kAlice, 0}, "send_message",
+                       StringArg("kept")).ok());
+  const std::string file = Meta("chat")["module"];
+  auto log_bytes = [&] {
+    uintmax_t total = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root_ / "chat" / "log"))
+      if (e.is_regular_file()) total += e.file_size();
+    return total;
+  };
+  const uintmax_t before = log_bytes();
+  auto again = Publish("chat", kAlice);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(Meta("chat")["module"], file);
+  EXPECT_EQ(ModuleFiles("chat").size(), 1u);
+  EXPECT_EQ(log_bytes(), before) << "no schema record for an unchanged module";
+  auto rows = RunSql(*registry_->Find("chat"), Caller{kAlice, 0}, "SELECT * FROM message");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->at(0).rows.size(), 1u);
+
+  ASSERT_TRUE(Publish("chat", kAlice, /*clear=*/true).ok());
+  EXPECT_NE(Meta("chat")["module"], file) << "clear always updates";
+  module_.push_back(0);  // different bytes, same schema: an update
+  const std::string cleared = Meta("chat")["module"];
+  ASSERT_TRUE(Publish("chat", kAlice).ok());
+  EXPECT_NE(Meta("chat")["module"], cleared);
 }
 
 TEST_F(RegistryTest, PublishFileReadsTheModuleFromDisk) {
