@@ -19,6 +19,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -103,6 +104,7 @@ struct Session {
   bool open = false;
   bool dead = false;
   bool reading = false;
+  bool greeted = false;  // InitialConnection arrived (it must be first, and only once)
   std::set<uint32_t> sent_sets;  // query sets subscribed on this connection
   std::vector<uint32_t> resubscribed;
 };
@@ -263,6 +265,7 @@ struct ConnectionImpl {
   void FireChanges(TableState& t, const std::string& name, std::vector<std::string> deleted,
                    std::vector<std::string> inserted);
   void FinishResync();
+  void ForgetAwaited(uint32_t query_set_id);
   TableState& Table(const std::string& name);
   std::optional<std::string> PrimaryKeyOf(const std::string& table, const std::string& row);
   void CompleteCall(uint32_t request_id, ReducerResult result);
@@ -427,7 +430,13 @@ void ConnectionImpl::OnRead(const std::shared_ptr<Session>& s, beast::error_code
                                std::to_string(reader.remaining()) + " trailing bytes"));
   }
   if (Status valid = ValidateRows(*message); !valid.ok()) return Fail(s, valid);
+  const bool is_hello = std::holds_alternative<protocol::InitialConnection>(*message);
+  if (is_hello == s->greeted) {
+    return Fail(s, DecodeError(is_hello ? "server sent InitialConnection twice"
+                                        : "server sent a message before InitialConnection"));
+  }
   if (auto* hello = std::get_if<protocol::InitialConnection>(&*message)) {
+    s->greeted = true;
     current_token = hello->token;
     failures = 0;
     Push(ConnectedEvent{std::move(*hello), s->endpoint_text, s->resubscribed}, true);
@@ -739,6 +748,13 @@ void ConnectionImpl::FinishResync() {
   }
 }
 
+// A query set that will not answer the reconciliation after all (it ended).
+void ConnectionImpl::ForgetAwaited(uint32_t query_set_id) {
+  if (resync && resync->awaiting.erase(query_set_id) > 0 && resync->awaiting.empty()) {
+    FinishResync();
+  }
+}
+
 void ConnectionImpl::CompleteCall(uint32_t request_id, ReducerResult result) {
   PendingCall call;
   {
@@ -813,6 +829,7 @@ void ConnectionImpl::OnMessage(protocol::ServerMessage& message) {
   if (auto* m = std::get_if<protocol::SubscribeApplied>(&message)) return OnSubscribeApplied(*m);
   if (auto* m = std::get_if<protocol::UnsubscribeApplied>(&message)) {
     if (m->rows) ApplyDelta(DeltaOf(*m->rows, false));
+    ForgetAwaited(m->query_set_id);
     SubscribeCallbacks callbacks;
     {
       std::lock_guard lock(reg_mu);
@@ -833,9 +850,7 @@ void ConnectionImpl::OnMessage(protocol::ServerMessage& message) {
       callbacks = it->second.callbacks;
       subscriptions.erase(it);
     }
-    if (resync && resync->awaiting.erase(m->query_set_id) > 0 && resync->awaiting.empty()) {
-      FinishResync();
-    }
+    ForgetAwaited(m->query_set_id);
     if (callbacks.on_error) {
       callbacks.on_error(SubscriptionHandle{m->query_set_id},
                          InvalidArgument("subscription failed: " + m->error));
@@ -907,6 +922,7 @@ void ConnectionImpl::Dispatch(Event& event) {
   } else if (auto* u = std::get_if<LocalUnsubscribedEvent>(&event)) {
     // Its rows leave the cache at the next reconciliation (they are not told apart from
     // other query sets' rows without the server's UnsubscribeApplied).
+    ForgetAwaited(u->query_set_id);
     SubscribeCallbacks callbacks;
     {
       std::lock_guard reg_lock(reg_mu);

@@ -434,6 +434,47 @@ TEST_F(ClientSdkTest, FrameTickDispatchesOnTheCallersThread) {
   EXPECT_EQ(callback_thread, std::this_thread::get_id());
 }
 
+TEST_F(ClientSdkTest, FullInboxHoldsAtMostItsBoundAndLosesNothing) {
+  // With a tiny inbox and an application that dispatches late, the SDK stops reading the
+  // socket instead of queueing: each frame_tick finds at most the bound (plus the one
+  // message read before the check) waiting, and every update still arrives in order.
+  Options o;
+  o.endpoints = {Endpoint(server())};
+  o.database = "chat";
+  o.inbox_messages_max = 2;
+  auto conn = Connection::Connect(o);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->register_table("message", integration::MessageRowType(), std::nullopt).ok());
+  std::vector<std::string> inserted;
+  (*conn)->table("message").on_insert([&](ByteView r) {
+    if (MessageLine(r).starts_with("bp-")) inserted.push_back(MessageLine(r));
+  });
+  bool applied = false;
+  SubscribeCallbacks cb;
+  cb.on_applied = [&](SubscriptionHandle) { applied = true; };
+  ASSERT_TRUE((*conn)->subscribe({"SELECT * FROM message"}, cb).ok());
+  const auto deadline = std::chrono::steady_clock::now() + kReceiveTimeout;
+  while (!applied && std::chrono::steady_clock::now() < deadline) {
+    (*conn)->frame_tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(applied);
+  const size_t before = inserted.size();
+
+  auto writer = StartClient(server());
+  ASSERT_NE(writer, nullptr);
+  constexpr size_t kMessages = 20;
+  for (size_t i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(Call(*writer->conn, "send_message", "bp-" + std::to_string(i)).status.ok());
+  }
+  while (inserted.size() < before + kMessages && std::chrono::steady_clock::now() < deadline) {
+    EXPECT_LE((*conn)->frame_tick(), o.inbox_messages_max + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(inserted.size(), before + kMessages);
+  for (size_t i = 0; i < kMessages; ++i) EXPECT_EQ(inserted[before + i], "bp-" + std::to_string(i));
+}
+
 TEST(ClientSdkReconnect, RestoresSubscriptionsReconcilesTheCacheAndCallsWorkAgain) {
   // After the server stops and comes back on the same port and data, the client
   // reconnects, restores its query sets and ends with exactly the server's rows; rows
@@ -613,6 +654,10 @@ TEST(ClientSdkPeer, MalformedFramesCloseTheConnectionWithAClearError) {
   Bytes bad_row = {0};
   protocol::EncodeServerMessage(update, bad_row);
   MalformedPeerTest(bad_row, "malformed row of table 'message'");
+
+  Bytes second_hello = {0};
+  protocol::EncodeServerMessage(protocol::InitialConnection{U256::FromU64(1), 2, "t"}, second_hello);
+  MalformedPeerTest(second_hello, "InitialConnection twice");
 }
 
 }  // namespace
