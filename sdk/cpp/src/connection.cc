@@ -290,6 +290,19 @@ void ConnectionImpl::Push(Event event, bool is_message) {
 void ConnectionImpl::StartAttempt() {
   if (io_stopped) return;
   STDB_ASSERT(!endpoints.empty());
+  {
+    // Bounded: every failed attempt queues an event, so while the application is not
+    // dispatching (a full inbox) no new attempt starts; the check repeats after the
+    // longest backoff delay.
+    std::lock_guard lock(inbox_mu);
+    if (inbox.size() >= options.inbox_messages_max) {
+      retry_timer.expires_after(options.reconnect_max_delay);
+      retry_timer.async_wait([this](beast::error_code ec) {
+        if (!ec) StartAttempt();
+      });
+      return;
+    }
+  }
   size_t index = 0;
   if (options.endpoint_choice == EndpointChoice::kRandom) {
     index = std::uniform_int_distribution<size_t>(0, endpoints.size() - 1)(rng);
@@ -1019,7 +1032,7 @@ Result<std::unique_ptr<Connection>> Connection::Connect(Options options) {
     }
   }
   if (options.inbox_messages_max == 0 || options.outbox_messages_max == 0 ||
-      options.pending_requests_max == 0) {
+      options.pending_requests_max == 0 || options.subscriptions_max == 0) {
     return InvalidArgument("queue bounds must be at least 1");
   }
   if (options.reconnect_initial_delay.count() <= 0 ||
@@ -1078,6 +1091,9 @@ Result<SubscriptionHandle> Connection::subscribe(std::vector<std::string> querie
   const uint32_t id = impl_->next_query_set_id++;
   {
     std::lock_guard lock(impl_->reg_mu);
+    if (impl_->subscriptions.size() >= impl_->options.subscriptions_max) {
+      return Status(ErrorCode::kOverloaded, "too many subscriptions (subscriptions_max)");
+    }
     impl_->subscriptions[id] = ConnectionImpl::SubscriptionEntry{std::move(queries), std::move(callbacks)};
   }
   ConnectionImpl* raw = impl_.get();

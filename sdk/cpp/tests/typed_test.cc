@@ -59,6 +59,23 @@ TEST(ClientOptions, ConnectRejectsInvalidOptions) {
   EXPECT_FALSE(Connection::Connect(o).ok());
 }
 
+TEST(ClientOptions, SubscriptionsBeyondTheBoundAreRefused) {
+  // subscriptions_max bounds the live query sets (each is resent on every reconnection).
+  Options o;
+  o.database = "chat";
+  o.endpoints = {"127.0.0.1:1"};  // never reached: nothing here needs a server
+  o.subscriptions_max = 1;
+  auto conn = Connection::Connect(o);
+  ASSERT_TRUE(conn.ok());
+  auto first = (*conn)->subscribe({"SELECT * FROM message"});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*conn)->subscribe({"SELECT * FROM user"}).status().code(), ErrorCode::kOverloaded);
+  EXPECT_EQ((*conn)->subscribe({}).status().code(), ErrorCode::kInvalidArgument);
+  (*conn)->stop();
+  EXPECT_EQ((*conn)->subscribe({"SELECT * FROM user"}).status().code(), ErrorCode::kIo);
+  EXPECT_EQ((*conn)->call_reducer("x", {}).status().code(), ErrorCode::kIo);
+}
+
 struct Point {
   int32_t x = 0;
   std::optional<std::string> label;

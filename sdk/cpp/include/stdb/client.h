@@ -10,7 +10,8 @@
 // - The network runs on an IO thread the Connection owns. It decodes and validates every
 //   frame and hands the result to a bounded inbox (Options::inbox_messages_max). When the
 //   inbox is full the IO thread stops reading the socket, so TCP flow control pushes back
-//   on the server; it resumes once the application has drained the inbox.
+//   on the server, and starts no reconnection attempt; it resumes once the application
+//   has drained the inbox.
 // - Callbacks (connection, subscription, table, reducer) run only on the thread that
 //   dispatches the inbox: inside frame_tick() or run() on the caller's thread, or on the
 //   SDK's dispatch thread after run_threaded(). Use exactly one of these at a time.
@@ -70,6 +71,9 @@ inline constexpr size_t kOutboxMessagesMaxDefault = 1024;
 // Bounded: at most this many reducer calls and one-off queries await their results; more
 // fail with kOverloaded at the call.
 inline constexpr size_t kPendingRequestsMaxDefault = 4096;
+// Bounded: at most this many query sets are live (each is resent on every reconnection);
+// more fail with kOverloaded at subscribe().
+inline constexpr size_t kSubscriptionsMaxDefault = 1024;
 // Bounded: a server frame larger than this closes the connection with an error.
 inline constexpr size_t kServerFrameBytesMax = 64 << 20;
 // A connection attempt (resolve, TCP connect, WebSocket handshake) gives up after this.
@@ -98,6 +102,7 @@ struct Options {
   size_t inbox_messages_max = kInboxMessagesMaxDefault;
   size_t outbox_messages_max = kOutboxMessagesMaxDefault;
   size_t pending_requests_max = kPendingRequestsMaxDefault;
+  size_t subscriptions_max = kSubscriptionsMaxDefault;
   // Seeds endpoint choice and jitter; none: from std::random_device.
   std::optional<uint64_t> random_seed;
 
@@ -207,8 +212,9 @@ class Connection {
   TableCache& table(const std::string& name);
 
   // Subscribes to a query set. Sent now if connected, else on the next connection, and
-  // again after every reconnection until unsubscribed. Fails with kOverloaded when the
-  // outbox is full, kInvalidArgument with no queries.
+  // again after every reconnection until unsubscribed. Fails with kOverloaded beyond
+  // Options::subscriptions_max live query sets, kInvalidArgument with no queries, kIo
+  // after stop().
   [[nodiscard]] Result<SubscriptionHandle> subscribe(std::vector<std::string> queries,
                                                      SubscribeCallbacks callbacks = {});
   // Ends a query set; its rows leave the cache (on_delete fires for each row no other
