@@ -89,7 +89,7 @@ Status ServerProcess::Spawn() {
   // Everything the child needs is prepared before fork: after fork only
   // async-signal-safe calls are allowed.
   std::vector<std::string> args = {kServerBinary, "--db-path", data_dir().string(),
-                                   "--bind-address", "127.0.0.1:0"};
+                                   "--bind-address", "127.0.0.1:" + std::to_string(port_)};
   if (options_.module_path) {
     args.insert(args.end(), {"--module", *options_.module_path, "--database", options_.database});
   }
@@ -266,7 +266,7 @@ Status ServerProcess::StartAgain() {
   options_.module_path.reset();
   pid_ = -1;
   wait_status_.reset();
-  port_ = 0;
+  if (!options_.keep_port) port_ = 0;
   stopped_ = false;
   killed_ = false;
   STDB_RETURN_IF_ERROR(Spawn());

@@ -54,6 +54,10 @@ class ServerProcess {
     std::optional<std::string> module_path;
     std::string database = "chat";
     std::vector<std::string> extra_args;
+    // StartAgain (and Restart) listen on the port the server had before instead of a
+    // fresh one, for clients that must find the restarted server where they left it.
+    // The port may be taken by another process in between; StartAgain then fails.
+    bool keep_port = false;
   };
 
   // Starts a server and waits until it serves /v1/ping. On failure (the binary cannot be
@@ -107,8 +111,8 @@ class ServerProcess {
   [[nodiscard]] Status Kill();
 
   // Starts a new server on the same data directory, with the same extra_args but without
-  // --module: the databases are reloaded from the data directory. The port changes; the
-  // old server's log moves to server-<n>.log. REQUIRES: the server has been stopped or
+  // --module: the databases are reloaded from the data directory. The port changes
+  // unless Options::keep_port; the old server's log moves to server-<n>.log. REQUIRES: the server has been stopped or
   // killed. Fails if the new server is not ready within kStartTimeout.
   [[nodiscard]] Status StartAgain();
 
