@@ -50,7 +50,8 @@ bool Confirm(const std::string& question) {
 
 int Init(const InitOptions& options) {
   if (options.lang != "cpp") return Error("--lang must be 'cpp' (the only module language)");
-  const fs::path dir = fs::absolute(options.dir).lexically_normal();
+  fs::path dir = fs::absolute(options.dir).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();  // "hello/"
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
     return Error(dir.string() + " is not empty; choose a new folder");

@@ -1,6 +1,11 @@
 #include "cli/cli_config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cctype>
 #include <cstdlib>
@@ -114,12 +119,15 @@ Status CliConfig::Save() const {
   j["tokens"] = tokens_;
   const fs::path tmp = path_.string() + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return IoError("cannot write " + tmp.string());
-    out << j.dump(2) << "\n";
-    if (!out) return IoError("cannot write " + tmp.string());
+    // Created 0600: it holds tokens, and must never be readable by others, not even
+    // between creation and a chmod.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return IoError("cannot write " + tmp.string() + ": " + std::strerror(errno));
+    const std::string text = j.dump(2) + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::fchmod(fd, 0600);  // an existing .tmp keeps its old mode through O_CREAT
+    if (::close(fd) != 0 || !written) return IoError("cannot write " + tmp.string());
   }
-  ::chmod(tmp.c_str(), 0600);
   fs::rename(tmp, path_, ec);
   if (ec) return IoError("cannot write " + path_.string() + ": " + ec.message());
   return Status::Ok();

@@ -129,7 +129,10 @@ int Publish(const PublishOptions& options) {
   }
   Json j = Json::parse(res->body, nullptr, false);
   const std::string identity = j.is_object() ? j.value("identity", "") : "";
-  std::cout << (res->status == 201 ? "Created new database '" : "Updated database '")
+  const bool unchanged = j.is_object() && j.value("unchanged", false);
+  std::cout << (res->status == 201 ? "Created new database '"
+                : unchanged        ? "Database unchanged (the same module is running): '"
+                                   : "Updated database '")
             << options.database << "' (identity " << identity << ")\n";
   return 0;
 }

@@ -118,6 +118,10 @@ Result<module::ModuleDef> FetchModuleDef(const std::string& server, const std::s
                                            def.status().message() +
                                            "); is the CLI older than the server?");
   }
+  // Names from the server become file names and identifiers: hold them to the rules a
+  // published module follows.
+  if (Status s = module::ValidateModuleDef(*def); !s.ok())
+    return InvalidArgument("the server sent an invalid schema: " + s.message());
   return def;
 }
 

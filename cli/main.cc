@@ -156,48 +156,60 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*build) return Build(build_opts);
-  if (*publish) {
-    pub.server = server;
-    return Publish(pub);
+  auto Dispatch = [&]() -> int {
+    if (*build) return Build(build_opts);
+    if (*publish) {
+      pub.server = server;
+      return Publish(pub);
+    }
+    if (*call) return Call(server, database, reducer, args);
+    if (*sql) return Sql(server, database, query, json);
+    if (*logs) {
+      logs_opts.server = server;
+      return Logs(logs_opts);
+    }
+    if (*backup) return Backup(server, database, backup_dir);
+    if (*generate) {
+      gen.server = server;
+      return Generate(gen);
+    }
+    if (*init) return Init(init_opts);
+    if (*del) {
+      del_opts.server = server;
+      return Delete(del_opts);
+    }
+    if (*list) return List(server, json);
+    if (*describe) return Describe(server, database, json);
+    if (*subscribe) {
+      sub_opts.server = server;
+      return Subscribe(sub_opts);
+    }
+    if (*server_cmd) {
+      srv.action = *server_add ? "add" : *server_remove ? "remove" : *server_list ? "list"
+                   : *server_default ? "set-default" : "ping";
+      (void)server_ping;
+      return ServerCommand(srv);
+    }
+    if (*login) return Login(server, login_token);
+    if (*logout) return Logout(server);
+    if (*identity) return Identity(server, show_token);
+    if (*client_connect) return ClientConnect(client_opts);
+    if (*start) return Start(start->remaining());
+    if (*version) {
+      std::cout << "spacetime (stdb) " << stdb::obs::kVersion << " (commit " << stdb::obs::BuildCommit()
+                << ")\n";
+      return 0;
+    }
+    return 1;
+  };
+  // Server responses are checked where they are read; a shape nobody foresaw makes
+  // nlohmann::json throw, which becomes one line instead of an abort.
+  try {
+    return Dispatch();
+  } catch (const std::exception& e) {
+    std::cerr << "error: unexpected response from the server (" << e.what()
+              << "); is the CLI older or newer than the server?\n";
+    return 1;
   }
-  if (*call) return Call(server, database, reducer, args);
-  if (*sql) return Sql(server, database, query, json);
-  if (*logs) {
-    logs_opts.server = server;
-    return Logs(logs_opts);
-  }
-  if (*backup) return Backup(server, database, backup_dir);
-  if (*generate) {
-    gen.server = server;
-    return Generate(gen);
-  }
-  if (*init) return Init(init_opts);
-  if (*del) {
-    del_opts.server = server;
-    return Delete(del_opts);
-  }
-  if (*list) return List(server, json);
-  if (*describe) return Describe(server, database, json);
-  if (*subscribe) {
-    sub_opts.server = server;
-    return Subscribe(sub_opts);
-  }
-  if (*server_cmd) {
-    srv.action = *server_add ? "add" : *server_remove ? "remove" : *server_list ? "list"
-                 : *server_default ? "set-default" : "ping";
-    (void)server_ping;
-    return ServerCommand(srv);
-  }
-  if (*login) return Login(server, login_token);
-  if (*logout) return Logout(server);
-  if (*identity) return Identity(server, show_token);
-  if (*client_connect) return ClientConnect(client_opts);
-  if (*start) return Start(start->remaining());
-  if (*version) {
-    std::cout << "spacetime (stdb) " << stdb::obs::kVersion << " (commit " << stdb::obs::BuildCommit()
-              << ")\n";
-    return 0;
-  }
-  return 1;
 }
+

@@ -2,6 +2,7 @@
 
 #include <histedit.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +35,8 @@ constexpr int kPollMillis = 20;
 constexpr int kHistoryLines = 1000;
 // Bounded: rows printed per table per update (the rest are counted).
 constexpr size_t kRowsPrintedMax = 20;
+// Bounded: messages handled between two looks at the keyboard.
+constexpr size_t kPumpMessagesMax = 256;
 // Bounded: a line read without a terminal (scripts) longer than this is refused.
 constexpr size_t kScriptLineMax = 1 << 20;
 
@@ -108,20 +111,32 @@ class Session {
     if (editing_) el_set(el_, EL_REFRESH);
   }
 
+  // Prints a failure. Without a terminal (a script) it goes to stderr and makes the
+  // exit code 1, so a script can tell.
+  void Fail(const std::string& text) {
+    ++failures_;
+    if (interactive_) return Say(text);
+    std::cerr << text << (text.ends_with("\n") ? "" : "\n") << std::flush;
+  }
+  size_t failures() const { return failures_; }
+
   void Connect(const std::string& database) {
     Disconnect();
     auto config = CliConfig::Load();
-    if (!config.ok()) return Say("error: " + config.status().message());
+    if (!config.ok()) return Fail("error: " + config.status().message());
     auto token = EnsureToken(*config, http_);
-    if (!token) return;
+    if (!token) {
+      ++failures_;  // EnsureToken printed why
+      return;
+    }
     auto def = FetchModuleDef(http_, database);
-    if (!def.ok()) return Say("error: " + def.status().message());
+    if (!def.ok()) return Fail("error: " + def.status().message());
     net::WsClient::Options ws;
     ws.url = WebSocketBase(http_) + "/v1/database/" + database + "/subscribe";
     ws.subprotocols = {"v2.bsatn.spacetimedb"};
     ws.bearer_token = *token;
     auto client = net::WsClient::Connect(ws);
-    if (!client.ok()) return Say("error: cannot connect: " + client.status().message());
+    if (!client.ok()) return Fail("error: cannot connect: " + client.status().message());
     client_ = std::move(client).value();
     token_ = *token;
     database_ = database;
@@ -129,9 +144,10 @@ class Session {
     UpdatePrompt();
   }
 
-  // Reads every message that has arrived; never blocks for long.
+  // Reads the messages that have arrived (at most kPumpMessagesMax, so that a stream of
+  // updates cannot keep the keyboard from being read); never blocks for long.
   void Pump() {
-    while (client_) {
+    for (size_t n = 0; client_ && n < kPumpMessagesMax; ++n) {
       auto message = client_->Receive(std::chrono::milliseconds(1));
       if (!message.ok()) {
         if (message.status().message().starts_with("no message within")) return;
@@ -164,12 +180,12 @@ class Session {
     }
     if (cmd == "status") return Status();
     if (cmd == "connect") {
-      if (rest.empty()) return Say("error: connect needs a database name");
+      if (rest.empty()) return Fail("error: connect needs a database name");
       return Connect(rest);
     }
     if (cmd != "sub" && cmd != "unsub" && cmd != "get" && cmd != "call" && cmd != "sql")
-      return Say("error: unknown command '" + cmd + "' (type help)");
-    if (!client_) return Say("error: not connected to a database; `connect <db>` first");
+      return Fail("error: unknown command '" + cmd + "' (type help)");
+    if (!client_) return Fail("error: not connected to a database; `connect <db>` first");
     if (cmd == "sub") return Sub(rest);
     if (cmd == "unsub") return Unsub(rest);
     if (cmd == "get") return Get(rest);
@@ -277,7 +293,7 @@ class Session {
       Say("subscription #" + std::to_string(dropped->query_set_id) + " removed");
     } else if (auto* error = std::get_if<protocol::SubscriptionError>(&message)) {
       query_sets_.erase(error->query_set_id);
-      Say("subscription #" + std::to_string(error->query_set_id) + " failed: " + error->error);
+      Fail("subscription #" + std::to_string(error->query_set_id) + " failed: " + error->error);
     } else if (auto* tx = std::get_if<protocol::TransactionUpdate>(&message)) {
       ApplyTransaction(*tx, "transaction:");
     } else if (auto* result = std::get_if<protocol::ReducerResult>(&message)) {
@@ -292,7 +308,7 @@ class Session {
       } else if (outcome.kind == Kind::kOkEmpty) {
         Say("call " + name + ": ok");
       } else {
-        Say("call " + name + " failed: " + outcome.message);
+        Fail("call " + name + " failed: " + outcome.message);
       }
     }
   }
@@ -327,11 +343,11 @@ class Session {
   }
 
   void Sub(const std::string& query) {
-    if (query.empty()) return Say("error: sub needs a query, e.g. sub SELECT * FROM message");
+    if (query.empty()) return Fail("error: sub needs a query, e.g. sub SELECT * FROM message");
     const uint32_t id = next_query_set_++;
     query_sets_[id] = QuerySet{query, false, {}};
     if (auto s = client_->Send(protocol::Subscribe{next_request_++, id, {query}}); !s.ok())
-      return Say("error: " + s.message());
+      return Fail("error: " + s.message());
     Say("subscription #" + std::to_string(id) + " sent");
   }
 
@@ -343,19 +359,19 @@ class Session {
       char* end = nullptr;
       const unsigned long id = std::strtoul(arg.c_str(), &end, 10);
       if (end == arg.c_str() || *end != '\0' || !query_sets_.contains(static_cast<uint32_t>(id)))
-        return Say("error: no subscription #" + arg + " (see status)");
+        return Fail("error: no subscription #" + arg + " (see status)");
       ids.push_back(static_cast<uint32_t>(id));
     }
     if (ids.empty()) return Say("no subscriptions");
     for (uint32_t id : ids) {
       if (auto s = client_->Send(protocol::Unsubscribe{next_request_++, id, {}}); !s.ok())
-        return Say("error: " + s.message());
+        return Fail("error: " + s.message());
     }
   }
 
   void Get(const std::string& table_name) {
     const module::TableDef* table = FindTable(table_name);
-    if (table == nullptr) return Say("error: no table named '" + table_name + "'");
+    if (table == nullptr) return Fail("error: no table named '" + table_name + "'");
     std::set<Bytes> rows;
     for (const auto& [id, qs] : query_sets_) {
       if (auto it = qs.rows.find(table_name); it != qs.rows.end())
@@ -372,46 +388,48 @@ class Session {
   void Call(const std::string& rest) {
     const size_t space = rest.find(' ');
     const std::string name = rest.substr(0, space);
-    if (name.empty()) return Say("error: call needs a reducer name");
+    if (name.empty()) return Fail("error: call needs a reducer name");
     auto id = def_.FindReducer(name);
     if (!id || def_.reducers[*id].lifecycle != module::Lifecycle::kNone) {
       std::string names;
       for (const auto& r : def_.reducers)
         if (r.lifecycle == module::Lifecycle::kNone) names += (names.empty() ? "" : ", ") + r.name;
-      return Say("error: no reducer named '" + name + "' (reducers: " + names + ")");
+      return Fail("error: no reducer named '" + name + "' (reducers: " + names + ")");
     }
     Json args = Json::array();
     for (const auto& text : SplitJsonArgs(space == std::string::npos ? "" : rest.substr(space + 1))) {
       Json value = Json::parse(text, nullptr, false);
       if (value.is_discarded())
-        return Say("error: argument " + std::to_string(args.size()) + " (" + text +
+        return Fail("error: argument " + std::to_string(args.size()) + " (" + text +
                    ") is not JSON; strings need quotes: \"hello\"");
       args.push_back(std::move(value));
     }
     const auto& params = def_.reducers[*id].params;
     if (args.size() != params.elements().size())
-      return Say("error: " + name + " takes " + std::to_string(params.elements().size()) +
+      return Fail("error: " + name + " takes " + std::to_string(params.elements().size()) +
                  " argument(s) " + params.ToString() + ", got " + std::to_string(args.size()));
     auto value = sats::ValueFromJson(params, args);
-    if (!value.ok()) return Say("error: " + value.status().message());
+    if (!value.ok()) return Fail("error: " + value.status().message());
     Bytes bsatn;
-    if (auto s = sats::EncodeBsatn(params, *value, bsatn); !s.ok()) return Say("error: " + s.message());
+    if (auto s = sats::EncodeBsatn(params, *value, bsatn); !s.ok()) return Fail("error: " + s.message());
     const uint32_t request = next_request_++;
     pending_calls_[request] = name;
     if (auto s = client_->Send(protocol::CallReducer{request, 0, name, std::move(bsatn)}); !s.ok())
-      Say("error: " + s.message());
+      Fail("error: " + s.message());
   }
 
   void Sql(const std::string& query) {
-    if (query.empty()) return Say("error: sql needs a query");
+    if (query.empty()) return Fail("error: sql needs a query");
     auto text = SqlAsText(http_, database_, token_, query);
-    Say(text.ok() ? *text : "error: " + text.status().message());
+    if (text.ok()) Say(*text);
+    else Fail("error: " + text.status().message());
   }
 
   const std::string http_;
   const bool interactive_;
   EditLine* el_ = nullptr;
   bool editing_ = false;
+  size_t failures_ = 0;
   bool done_ = false;
   std::string prompt_ = "(not connected)> ";
   std::unique_ptr<net::WsClient> client_;
@@ -451,7 +469,7 @@ int RunScript(Session& session) {
     }
     session.Pump();
   }
-  return 0;
+  return session.failures() == 0 ? 0 : 1;
 }
 
 char* Prompt(EditLine*) { return const_cast<char*>(g_session->prompt().c_str()); }
@@ -534,6 +552,7 @@ int ClientConnect(const ClientOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(history_file).parent_path(), ec);
   ::history(history, &event, H_SAVE, history_file.c_str());
+  ::chmod(history_file.c_str(), 0600);  // it holds the arguments of past calls
   history_end(history);
   std::cout << "\n";
   g_session = nullptr;

@@ -308,8 +308,15 @@ void Database::RunScheduled(Scheduler::Due due) {
   scheduler_.Schedule(due.table, due.key, next, due.interval_micros);
 }
 
-static Status Overloaded(const std::string& db) {
-  return Status(ErrorCode::kOverloaded, "database '" + db + "' is overloaded: request queue full");
+// Why work was not queued: the queue is full, or the database has stopped (deleted, or
+// the server is shutting down), which a client must not retry as if it were busy.
+Status Database::Refused() const {
+  if (queue_.closed()) {
+    return NotFound("database '" + options_.name +
+                    "' has stopped (it was deleted, or the server is shutting down)");
+  }
+  return Status(ErrorCode::kOverloaded,
+                "database '" + options_.name + "' is overloaded: request queue full");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -328,7 +335,7 @@ Status Database::Connect(ClientId client, Caller caller, std::string token,
     metrics_->clients.Set(static_cast<double>(clients_.size()));
     Send(client, protocol::InitialConnection{caller.identity, caller.connection_id, token});
   });
-  return queued ? Status::Ok() : Overloaded(options_.name);
+  return queued ? Status::Ok() : Refused();
 }
 
 void Database::Disconnect(ClientId client) {
@@ -368,7 +375,7 @@ Status Database::HandleMessage(ClientId client, protocol::ClientMessage message)
         },
         message);
   });
-  return queued ? Status::Ok() : Overloaded(options_.name);
+  return queued ? Status::Ok() : Refused();
 }
 
 Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
@@ -393,7 +400,7 @@ Status Database::CallReducer(Caller caller, std::string reducer, Bytes args,
       done(CallOutcome{failed != nullptr && s.ok() ? *failed : s});
     });
   });
-  return queued ? Status::Ok() : Overloaded(options_.name);
+  return queued ? Status::Ok() : Refused();
 }
 
 Status Database::Sql(Caller caller, std::string text,
@@ -405,7 +412,7 @@ Status Database::Sql(Caller caller, std::string text,
                                              : std::move(*result));
     });
   });
-  return queued ? Status::Ok() : Overloaded(options_.name);
+  return queued ? Status::Ok() : Refused();
 }
 
 Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool clear,
@@ -416,7 +423,7 @@ Status Database::UpdateModule(std::unique_ptr<module::ModuleHost> host, bool cle
     Status s = SwapModule(std::move(*shared), clear, new_owner);
     AfterDurable([done, s](const Status* failed) { done(failed != nullptr && s.ok() ? *failed : s); });
   });
-  return queued ? Status::Ok() : Overloaded(options_.name);
+  return queued ? Status::Ok() : Refused();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Runs the queued work, then stops the worker and forgets the connected clients; later
-  // requests are refused (kOverloaded). Idempotent; not to be called concurrently or on
+  // requests are refused (kNotFound, "has stopped"). Idempotent; not to be called concurrently or on
   // the worker thread.
   // Connected sessions keep a Database alive (it holds their outboxes, they hold it),
   // so a server shuts down by calling Stop while its network still exists (queued work
@@ -255,6 +255,8 @@ class Database {
   void SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages);
   // The commit log failed: close every client with the reason (worker thread).
   void CloseAllClients(const std::string& reason);
+  // The error for work the queue did not take (full, or stopped).
+  Status Refused() const;
   void OnSubscribe(ClientId client, const protocol::Subscribe& m);
   void OnUnsubscribe(ClientId client, const protocol::Unsubscribe& m);
   void OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m);

@@ -246,9 +246,8 @@ Status Registry::Delete(const std::string& name, std::optional<U256> requester) 
   }
   fs::rename(root_ / name, doomed, ec);
   if (ec) return IoError("cannot remove database folder " + (root_ / name).string() + ": " + ec.message());
-  if (Status s = log::FileSystem::Posix().SyncDirectory(root_); !s.ok()) {
-    LogWarn("registry", s.message());
-  }
+  // The rename is what makes the delete survive a power loss.
+  STDB_RETURN_IF_ERROR(log::FileSystem::Posix().SyncDirectory(root_));
   fs::remove_all(doomed, ec);
   if (ec) LogWarn("registry", "cannot remove " + doomed.string() + ": " + ec.message() +
                                   " (it is removed at the next start-up)");
@@ -412,7 +411,7 @@ Result<Registry::PublishResult> Registry::PublishLocked(const std::string& name,
       Bytes stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       if (std::equal(stored.begin(), stored.end(), module_bytes.begin(), module_bytes.end())) {
         LogInfo("registry", "database '" + name + "': module unchanged, nothing to update");
-        return PublishResult{false, meta->identity};
+        return PublishResult{false, meta->identity, /*unchanged=*/true};
       }
     }
   }

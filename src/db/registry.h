@@ -58,6 +58,7 @@ class Registry {
   struct PublishResult {
     bool created = false;  // a new database; otherwise an update
     U256 identity;
+    bool unchanged = false;  // the same module bytes were already running: nothing done
   };
   // Publishes `module_bytes` as database `name` for `publisher` (nullopt: the server
   // operator, from the command line). Creating a database makes the publisher its

@@ -18,6 +18,11 @@ class WorkQueue {
  public:
   explicit WorkQueue(size_t capacity) : capacity_(capacity) {}
 
+  bool closed() const {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+
   // Adds `item` unless the queue is full or closed. Returns whether it was added.
   bool TryPush(T item) {
     {

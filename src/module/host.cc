@@ -402,7 +402,11 @@ ModuleHost::~ModuleHost() {
 
 Result<std::unique_ptr<ModuleHost>> ModuleHost::Load(const std::filesystem::path& path) {
   STDB_RETURN_IF_ERROR(CheckElf(path));
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // Absolute: dlopen searches the library path for a name without '/', so "m.so" would
+  // not be the file CheckElf just read (or would be another library of that name).
+  std::error_code abs_ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, abs_ec);
+  void* handle = dlopen((abs_ec ? path : absolute).c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* raw = dlerror();
     std::string err = raw != nullptr ? raw : "unknown dlopen error";

@@ -99,7 +99,7 @@ struct Server::Impl {
   Response Schema(const Request& req, const Target& target, const std::string& db);
   asio::awaitable<Response> Publish(const Request& req, const Target& t, const std::string& db);
   asio::awaitable<Response> Delete(const Request& req, const Target& t, const std::string& db);
-  Response ListDatabases(const Request& req);
+  asio::awaitable<Response> ListDatabases(const Request& req);
   Response DescribeDatabase(const Request& req, const std::string& db);
   // GET /v1/database/:name/logs writes its own response (a stream when following).
   // Returns whether the connection may serve another request.
@@ -358,7 +358,8 @@ asio::awaitable<Response> Server::Impl::Publish(const Request& req, const Target
   co_return JsonResponse(req,
                          Json{{"database", name},
                               {"identity", auth::IdentityToHex(out->identity)},
-                              {"created", out->created}},
+                              {"created", out->created},
+                              {"unchanged", out->unchanged}},
                          out->created ? http::status::created : http::status::ok);
 }
 
@@ -390,10 +391,14 @@ Json InfoToJson(const db::Registry::Info& info) {
 
 }  // namespace
 
-Response Server::Impl::ListDatabases(const Request& req) {
+asio::awaitable<Response> Server::Impl::ListDatabases(const Request& req) {
+  // List reads every database's meta.json: off the IO threads.
+  auto infos = co_await AwaitCallback<std::vector<db::Registry::Info>>([&](auto done) {
+    asio::post(blocking, [this, done] { done(registry.List()); });
+  });
   Json list = Json::array();
-  for (const auto& info : registry.List()) list.push_back(InfoToJson(info));
-  return JsonResponse(req, Json{{"databases", std::move(list)}});
+  for (const auto& info : infos) list.push_back(InfoToJson(info));
+  co_return JsonResponse(req, Json{{"databases", std::move(list)}});
 }
 
 Response Server::Impl::DescribeDatabase(const Request& req, const std::string& name) {
@@ -620,7 +625,7 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
     }
   }
   if (s.size() == 2 && s[0] == "v1" && s[1] == "database" && method == http::verb::get) {
-    co_return ListDatabases(req);
+    co_return co_await ListDatabases(req);
   }
   if (s.size() >= 3 && s[0] == "v1" && s[1] == "database") {
     const std::string& name = s[2];

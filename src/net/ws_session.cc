@@ -144,7 +144,12 @@ asio::awaitable<void> WsSession::Run() {
   auto self = shared_from_this();
   Status s = params_.database->Connect(params_.client_id, params_.caller, params_.token, self,
                                        params_.confirmed);
-  if (!s.ok()) CloseOnStrand(websocket::close_code::try_again_later, s.message());
+  // Busy: try again later. Stopped (deleted, shutting down): going away.
+  if (!s.ok()) {
+    CloseOnStrand(s.code() == ErrorCode::kOverloaded ? websocket::close_code::try_again_later
+                                                     : websocket::close_code::going_away,
+                  s.message());
+  }
 
   beast::flat_buffer buffer;
   while (true) {

@@ -45,7 +45,7 @@ BLOCK_TIMEOUT_S = 300
 SERVER_READY_S = 60
 
 DIRECTIVE = re.compile(r"^<!--\s*test:\s*(\w[\w-]*)\s*(.*?)\s*(-->)?$")
-FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")
+FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)")
 
 
 class Block:
@@ -91,7 +91,7 @@ def parse(doc):
             fence, lang = f.group(1), f.group(2)
             body = []
             i += 1
-            while i < len(lines) and not lines[i].startswith(fence):
+            while i < len(lines) and not lines[i].strip().startswith(fence):
                 body.append(lines[i])
                 i += 1
             text = "\n".join(body) + "\n"
@@ -107,6 +107,8 @@ def parse(doc):
             blocks.append(Block(doc, pending[2], "misplaced", pending[0], "", ""))
             pending = None
         i += 1
+    if pending:
+        blocks.append(Block(doc, pending[2], "misplaced", pending[0], "", ""))
     return blocks
 
 
@@ -166,7 +168,7 @@ class Session:
 
     def run(self, block):
         state = os.path.join(self.root, "cwd")
-        script = "set -e\n" + block.text + f"\npwd > '{state}'\n"
+        script = "set -eo pipefail\n" + block.text + f"\npwd > '{state}'\n"
         try:
             r = subprocess.run(["bash", "-c", script], cwd=self.cwd, env=self.env,
                                capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)
@@ -175,7 +177,8 @@ class Session:
         if r.returncode != 0:
             return (f"exited with {r.returncode}\n--- stdout\n{r.stdout}--- stderr\n{r.stderr}")
         self.cwd = open(state).read().strip()
-        self.last_output = r.stdout
+        if block.directive == "run":  # hidden checks are not what an output block shows
+            self.last_output = r.stdout
         return None
 
     def start_background(self, block, cwd=None):
@@ -190,9 +193,14 @@ class Session:
                 return f"exited with {p.returncode}:\n" + open(log.name).read()
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/ping", timeout=1)
-                return None
             except OSError:
                 time.sleep(0.1)
+                continue
+            # Answered: make sure it was this server (not one already on the port).
+            time.sleep(0.3)
+            if p.poll() is not None:
+                return f"exited with {p.returncode}:\n" + open(log.name).read()
+            return None
         return "the server did not answer /v1/ping in time:\n" + open(log.name).read()
 
     def close(self):

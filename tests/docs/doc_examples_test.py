@@ -60,10 +60,21 @@ class CheckDocTest(unittest.TestCase):
         self.assertEqual(check(doc), [])
         self.assertEqual(len(check(doc.replace("two\\n", "three\\n").replace("'one\\ntwo'", "'one\\nthree'x"))), 1)
 
+    def test_indented_blocks_and_pipes_are_checked(self):
+        self.assertEqual(len(check("- a list item:\n\n  ```sh\n  echo\n  ```\n")), 1)
+        self.assertEqual(len(check("<!-- test: run -->\n```sh\nfalse | cat\n```\n")), 1)
+
+    def test_hidden_commands_do_not_replace_the_output_shown(self):
+        doc = ("<!-- test: run -->\n```sh\necho shown\n```\n"
+               "<!-- test: hidden echo hidden -->\n"
+               "<!-- test: output -->\n```text\nshown\n```\n")
+        self.assertEqual(check(doc), [])
+
     def test_skip_needs_a_reason_and_directives_need_a_block(self):
         self.assertEqual(len(check("<!-- test: skip -->\n```sh\nrm -rf /\n```\n")), 1)
         self.assertEqual(check("<!-- test: skip installs packages -->\n```sh\nrm -rf /nope\n```\n"), [])
         self.assertEqual(len(check("<!-- test: run -->\nsome prose\n```sh\necho\n```\n")), 2)
+        self.assertEqual(len(check("text\n<!-- test: run -->\n")), 1)
 
 
 if __name__ == "__main__":

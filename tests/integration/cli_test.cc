@@ -73,7 +73,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
         {"describe"}, {"call"}, {"sql"}, {"subscribe"}, {"logs"}, {"generate"}, {"backup"},
         {"server"}, {"server", "add"}, {"server", "list"}, {"server", "set-default"},
         {"server", "ping"}, {"server", "remove"}, {"login"}, {"logout"}, {"identity"},
-        {"version"}}) {
+        {"client"}, {"client", "connect"}, {"version"}}) {
     std::string name;
     for (const auto& c : cmd) name += c + " ";
     cmd.push_back("--help");
@@ -234,7 +234,7 @@ TEST_F(CliTest, SubscribePrintsEachUpdateAsItArrives) {
 
   ExpectOneLineError(Run({"subscribe", "chat", "SELECT * FROM nope", "-t", "10"}),
                      "subscription failed");
-  ExpectOneLineError(Run({"subscribe", "chat", "SELECT * FROM message", "-n", "1", "-t", "0.5"}),
+  ExpectOneLineError(Run({"subscribe", "chat", "SELECT * FROM message", "-n", "1", "-t", "3"}),
                      "timed out after 0 of 1 updates");
   ExpectOneLineError(Run({"subscribe", "nope", "SELECT * FROM message"}), "no database named 'nope'");
   Ran zero = Run({"subscribe", "chat", "SELECT * FROM message", "-n", "0", "--print-initial-update"});
@@ -283,6 +283,36 @@ TEST_F(CliTest, GenerateFromADatabaseOrAModuleFile) {
                              config_}),
                      "cannot load");
   EXPECT_NE(RunRaw({"generate", "--lang", "rust", "-o", (dir_ / "x").string(), "chat"}).code, 0);
+}
+
+TEST_F(CliTest, TheInteractiveClientRunsAScriptFromAPipe) {
+  // Proves `client connect` without a terminal runs one command per line, each after the
+  // previous one's result (a subscription applied before `get`, a call's result before
+  // the next line), and that any failure makes the exit code 1 with the error on stderr.
+  PublishChat("chat");
+  ASSERT_EQ(Run({"call", "chat", "send_message", "\"earlier\""}).code, 0);
+  auto script = [&](const std::string& lines) {
+    const std::string cmd = "printf '" + lines + "' | " + kCliBinary + " client connect ws://127.0.0.1:" +
+                            std::to_string(server_->port()) + " chat";
+    auto child = Child::Spawn({"/bin/bash", "-c", cmd}, config_);
+    if (!child.ok()) return Ran{-1, "", child.status().ToString()};
+    auto status = (*child)->Wait();
+    if (!status || !WIFEXITED(*status)) return Ran{-1, (*child)->out(), "did not exit"};
+    return Ran{WEXITSTATUS(*status), (*child)->out(), (*child)->err()};
+  };
+  Ran ok = script("sub SELECT * FROM message\\nget message\\ncall send_message \"piped\"\\nget message\\n");
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("subscription #1 applied: 1 row"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("(1 row)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("call send_message: ok"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("(2 rows)"), std::string::npos) << ok.out;
+  EXPECT_TRUE(ok.err.empty()) << ok.err;
+
+  Ran bad = script("call send_message \"\"\\nget nope\\n");
+  EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("call send_message failed: Messages must not be empty"), std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find("error: no table named 'nope'"), std::string::npos) << bad.err;
 }
 
 TEST_F(CliTest, InitBuildsAndPublishesANewModule) {

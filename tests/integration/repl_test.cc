@@ -117,7 +117,7 @@ TEST(ReplTest, AnInteractiveSessionThroughAPseudoTerminal) {
   const fs::path dir = server->data_dir().parent_path();
   const std::string config = "STDB_CLI_CONFIG=" + (dir / "cli.json").string();
   PtyChild repl({kCliBinary, "client", "connect", "ws://127.0.0.1:" + std::to_string(server->port()), "chat"},
-                {config, "TERM=xterm"});
+                {config, "TERM=xterm", "HOME=" + dir.string()});  // no ~/.editrc of the developer's
   ASSERT_TRUE(repl.started());
   ASSERT_TRUE(repl.WaitFor("connected to 'chat' as ")) << repl.output();
   ASSERT_TRUE(repl.WaitFor("chat> ")) << repl.output();
