@@ -63,16 +63,21 @@ int Init(const InitOptions& options) {
   fs::create_directories(dir / "src", ec);
   if (ec) return Error("cannot create " + (dir / "src").string() + ": " + ec.message());
   const std::string cmake =
-      "# An stdb module: `spacetime build` compiles it to build/" + name + ".so,\n"
+      "# An stdb module: `spacetime build` compiles it to build/" + name +
+      ".so,\n"
       "# `spacetime publish <database>` uploads it to a running server.\n"
       "cmake_minimum_required(VERSION 3.25)\n"
-      "project(" + name + " LANGUAGES CXX)\n\n"
+      "project(" +
+      name +
+      " LANGUAGES CXX)\n\n"
       "if(NOT COMMAND stdb_add_module)\n"
       "  # `spacetime build` passes STDB_SDK_DIR; set it yourself to build with plain cmake.\n"
       "  include(\"${STDB_SDK_DIR}/cmake/StdbModule.cmake\")\n"
       "endif()\n\n"
-      "stdb_add_module(" + name + " src/lib.cc)\n";
-  const std::string lib = R"(// A module: tables are structs, reducers are functions run as transactions.
+      "stdb_add_module(" +
+      name + " src/lib.cc)\n";
+  const std::string lib =
+      R"(// A module: tables are structs, reducers are functions run as transactions.
 // Reference: docs/module-sdk.md in the stdb repository.
 #include <stdb/module.h>
 
@@ -103,16 +108,16 @@ stdb::Outcome say_hello(stdb::ReducerContext& ctx) {
 }
 STDB_REDUCER(say_hello);
 )";
-  for (const auto& [path, text] :
-       {std::pair<fs::path, std::string>{dir / "CMakeLists.txt", cmake},
-        {dir / "src" / "lib.cc", lib},
-        {dir / ".gitignore", "build/\n"}}) {
+  for (const auto& [path, text] : {std::pair<fs::path, std::string>{dir / "CMakeLists.txt", cmake},
+                                   {dir / "src" / "lib.cc", lib},
+                                   {dir / ".gitignore", "build/\n"}}) {
     std::ofstream out(path);
     out << text;
     if (!out) return Error("cannot write " + path.string());
   }
   std::cout << "Created a C++ module project in " << dir.string() << "\n"
-            << "Next: cd " << options.dir.string() << " && spacetime build && spacetime publish <database>\n";
+            << "Next: cd " << options.dir.string()
+            << " && spacetime build && spacetime publish <database>\n";
   return 0;
 }
 
@@ -121,7 +126,8 @@ int Delete(const DeleteOptions& options) {
   if (!conn) return 1;
   auto& [config, server] = *conn;
   auto token = config.TokenFor(server);
-  if (!token) return Error("not logged in to " + server + "; only a database's owner can delete it");
+  if (!token)
+    return Error("not logged in to " + server + "; only a database's owner can delete it");
   if (!options.yes) {
     if (!::isatty(STDIN_FILENO))
       return Error("deleting '" + options.database + "' needs confirmation: pass --yes");
@@ -158,7 +164,10 @@ int List(const std::optional<std::string>& server_flag, bool json) {
   for (const auto& db : j["databases"]) {
     if (!db.is_object()) continue;
     const Json owner = db.value("owner", Json());
-    std::string owned = owner.is_string() ? (me && owner == *me ? "you" : owner.get<std::string>().substr(0, 16) + "...") : "-";
+    std::string owned =
+        owner.is_string()
+            ? (me && owner == *me ? "you" : owner.get<std::string>().substr(0, 16) + "...")
+            : "-";
     rows.push_back({db.value("name", ""), db.value("identity", ""), owned,
                     db.value("running", false) ? "running" : "not loaded (see server log)"});
   }
@@ -183,9 +192,11 @@ int Describe(const std::optional<std::string>& server_flag, const std::string& d
   }
   std::cout << "database  " << j.value("name", "") << "\n"
             << "identity  " << j.value("identity", "") << "\n"
-            << "owner     " << (j.value("owner", Json()).is_string() ? j["owner"].get<std::string>() : "-") << "\n"
+            << "owner     "
+            << (j.value("owner", Json()).is_string() ? j["owner"].get<std::string>() : "-") << "\n"
             << "module    " << j.value("module", "") << "\n"
-            << "state     " << (j.value("running", false) ? "running" : "not loaded (see the server log)") << "\n";
+            << "state     "
+            << (j.value("running", false) ? "running" : "not loaded (see the server log)") << "\n";
   if (!j.contains("schema") || !j["schema"].is_object()) return 0;
   const Json& schema = j["schema"];
   std::cout << "\ntables\n";
@@ -241,7 +252,8 @@ int ServerCommand(const ServerOptions& options) {
   if (options.action == "set-default") {
     if (Status s = config->SetDefault(options.name); !s.ok()) return Error(s.message());
     if (Status s = config->Save(); !s.ok()) return Error(s.message());
-    std::cout << "Default server: " << options.name << " (" << config->ResolveServer(std::nullopt) << ")\n";
+    std::cout << "Default server: " << options.name << " (" << config->ResolveServer(std::nullopt)
+              << ")\n";
     return 0;
   }
   if (options.action == "list") {
@@ -258,11 +270,12 @@ int ServerCommand(const ServerOptions& options) {
     return 0;
   }
   // ping
-  const std::string server = config->ResolveServer(options.name.empty() ? std::nullopt
-                                                                        : std::optional(options.name));
+  const std::string server =
+      config->ResolveServer(options.name.empty() ? std::nullopt : std::optional(options.name));
   auto res = net::HttpRequest("GET", server + "/v1/ping", {}, "", std::chrono::seconds(5));
   if (!res.ok()) return Error(res.status().message());
-  if (res->status != 200) return Error("server " + server + " answered HTTP " + std::to_string(res->status));
+  if (res->status != 200)
+    return Error("server " + server + " answered HTTP " + std::to_string(res->status));
   std::cout << "Server is online: " << server << "\n";
   return 0;
 }
@@ -312,7 +325,9 @@ int Identity(const std::optional<std::string>& server_flag, bool show_token) {
   auto token = config.TokenFor(server);
   if (!token) return Error("not logged in to " + server + "; run `spacetime login`");
   auto identity = TokenIdentity(*token);
-  if (!identity) return Error("the stored token for " + server + " is unreadable; run `spacetime logout` and `spacetime login`");
+  if (!identity)
+    return Error("the stored token for " + server +
+                 " is unreadable; run `spacetime logout` and `spacetime login`");
   std::cout << *identity << "\n";
   if (show_token) std::cout << *token << "\n";
   return 0;

@@ -4,11 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -65,7 +64,8 @@ namespace {
 bool ValidNickname(const std::string& name) {
   if (name.empty() || name.size() > 32) return false;
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return false;
   }
   return true;
 }
@@ -89,10 +89,9 @@ Status CliConfig::RemoveServer(const std::string& nickname) {
 }
 
 Status CliConfig::SetDefault(const std::string& server) {
-  if (!servers_.contains(server) && server != "local" &&
-      server.find("://") == std::string::npos) {
-    return NotFound("no server nicknamed '" + server +
-                    "'; add it with `spacetime server add " + server + " <url>` or give a URL");
+  if (!servers_.contains(server) && server != "local" && server.find("://") == std::string::npos) {
+    return NotFound("no server nicknamed '" + server + "'; add it with `spacetime server add " +
+                    server + " <url>` or give a URL");
   }
   default_server_ = servers_.contains(server) || server == "local" ? server : NormaliseUrl(server);
   return Status::Ok();

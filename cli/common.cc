@@ -105,8 +105,8 @@ void CatchInterrupts() {
 bool Interrupted() { return g_interrupted != 0; }
 
 Result<module::ModuleDef> FetchModuleDef(const std::string& server, const std::string& database) {
-  auto res = net::HttpRequest("GET", server + "/v1/database/" + database + "/schema?format=bsatn",
-                              {}, "");
+  auto res =
+      net::HttpRequest("GET", server + "/v1/database/" + database + "/schema?format=bsatn", {}, "");
   if (!res.ok()) return res.status();
   if (res->status != 200) {
     return Status(res->status == 404 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,

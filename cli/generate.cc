@@ -25,10 +25,13 @@ bool IsModuleFile(const std::string& source) {
 Status WriteFileAtomically(const fs::path& path, const std::string& contents) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  if (ec) return Status(ErrorCode::kIo, "cannot create " + path.parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Status(ErrorCode::kIo,
+                  "cannot create " + path.parent_path().string() + ": " + ec.message());
   const fs::path tmp = path.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Status(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < contents.size()) {
     ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
@@ -64,9 +67,10 @@ int Generate(const GenerateOptions& options) {
     def = FetchModuleDef(conn->second, options.source);
   }
   if (!def.ok()) return Error(def.status().message());
-  auto files = options.lang == "typescript" ? codegen::GenerateTypeScript(*def)
-                                            : codegen::GenerateCpp(*def);
-  if (!files.ok()) return Error("cannot generate " + options.lang + " bindings: " + files.status().message());
+  auto files =
+      options.lang == "typescript" ? codegen::GenerateTypeScript(*def) : codegen::GenerateCpp(*def);
+  if (!files.ok())
+    return Error("cannot generate " + options.lang + " bindings: " + files.status().message());
   for (const auto& file : *files) {
     if (Status s = WriteFileAtomically(options.out_dir / file.path, file.contents); !s.ok())
       return Error(s.message());

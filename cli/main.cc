@@ -70,10 +70,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"typescript", "cpp"}));
   generate->add_option("-o,--out-dir", gen.out_dir, "folder to write the bindings into")
       ->required();
-  generate->add_option("source", gen.source,
-                       "a database name, or a module file (a path, or a name ending in .so)")
+  generate
+      ->add_option("source", gen.source,
+                   "a database name, or a module file (a path, or a name ending in .so)")
       ->required();
-  generate->add_option("-s,--server", server, "server URL, nickname or 'local' (for a database name)");
+  generate->add_option("-s,--server", server,
+                       "server URL, nickname or 'local' (for a database name)");
 
   auto* init = app.add_subcommand("init", "Create a new module project in a folder");
   InitOptions init_opts;
@@ -103,8 +105,9 @@ int main(int argc, char** argv) {
   subscribe->add_option("queries", sub_opts.queries, "one or more SELECT queries")->required();
   subscribe->add_option("-n,--num-updates", sub_opts.num_updates,
                         "exit after this many updates (0: after the initial rows)");
-  subscribe->add_option("-t,--timeout", sub_opts.timeout_secs,
-                        "exit after this many seconds (an error if -n updates did not arrive)")
+  subscribe
+      ->add_option("-t,--timeout", sub_opts.timeout_secs,
+                   "exit after this many seconds (an error if -n updates did not arrive)")
       ->check(CLI::PositiveNumber);
   subscribe->add_flag("--print-initial-update", sub_opts.print_initial,
                       "also print the rows the queries match when the subscription starts");
@@ -185,8 +188,11 @@ int main(int argc, char** argv) {
       return Subscribe(sub_opts);
     }
     if (*server_cmd) {
-      srv.action = *server_add ? "add" : *server_remove ? "remove" : *server_list ? "list"
-                   : *server_default ? "set-default" : "ping";
+      srv.action = *server_add       ? "add"
+                   : *server_remove  ? "remove"
+                   : *server_list    ? "list"
+                   : *server_default ? "set-default"
+                                     : "ping";
       (void)server_ping;
       return ServerCommand(srv);
     }
@@ -196,8 +202,8 @@ int main(int argc, char** argv) {
     if (*client_connect) return ClientConnect(client_opts);
     if (*start) return Start(start->remaining());
     if (*version) {
-      std::cout << "spacetime (stdb) " << stdb::obs::kVersion << " (commit " << stdb::obs::BuildCommit()
-                << ")\n";
+      std::cout << "spacetime (stdb) " << stdb::obs::kVersion << " (commit "
+                << stdb::obs::BuildCommit() << ")\n";
       return 0;
     }
     return 1;
@@ -212,4 +218,3 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
-

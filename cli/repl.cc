@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <chrono>
 #include <clocale>
-#include <cwchar>
 #include <cstdio>
+#include <cwchar>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -67,9 +67,12 @@ std::vector<std::string> SplitJsonArgs(std::string_view text) {
   for (char c : text) {
     if (in_string) {
       cur += c;
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if ((c == ' ' || c == '\t') && depth == 0) {
@@ -207,8 +210,10 @@ class Session {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (client_ && std::chrono::steady_clock::now() < deadline && Unsettled()) {
       auto message = client_->Receive(std::chrono::milliseconds(50));
-      if (message.ok()) Handle(*message);
-      else if (!message.status().message().starts_with("no message within")) return Pump();
+      if (message.ok())
+        Handle(*message);
+      else if (!message.status().message().starts_with("no message within"))
+        return Pump();
     }
   }
 
@@ -245,8 +250,10 @@ class Session {
     for (const auto& [list, sign] : {std::pair{&t.deletes, '-'}, {&t.inserts, '+'}}) {
       for (ByteView row : list->Rows()) {
         Bytes bytes(row.begin(), row.end());
-        if (sign == '-') rows.erase(bytes);
-        else rows.insert(bytes);
+        if (sign == '-')
+          rows.erase(bytes);
+        else
+          rows.insert(bytes);
         ++total;
         if (printed++ < kRowsPrintedMax) {
           text += std::string("  ") + sign + " " + t.table_name + " " +
@@ -286,8 +293,8 @@ class Session {
         }
       }
       it->second.applied = true;
-      Say("subscription #" + std::to_string(applied->query_set_id) + " applied: " +
-          std::to_string(count) + (count == 1 ? " row" : " rows"));
+      Say("subscription #" + std::to_string(applied->query_set_id) +
+          " applied: " + std::to_string(count) + (count == 1 ? " row" : " rows"));
     } else if (auto* dropped = std::get_if<protocol::UnsubscribeApplied>(&message)) {
       query_sets_.erase(dropped->query_set_id);
       Say("subscription #" + std::to_string(dropped->query_set_id) + " removed");
@@ -397,21 +404,23 @@ class Session {
       return Fail("error: no reducer named '" + name + "' (reducers: " + names + ")");
     }
     Json args = Json::array();
-    for (const auto& text : SplitJsonArgs(space == std::string::npos ? "" : rest.substr(space + 1))) {
+    for (const auto& text :
+         SplitJsonArgs(space == std::string::npos ? "" : rest.substr(space + 1))) {
       Json value = Json::parse(text, nullptr, false);
       if (value.is_discarded())
         return Fail("error: argument " + std::to_string(args.size()) + " (" + text +
-                   ") is not JSON; strings need quotes: \"hello\"");
+                    ") is not JSON; strings need quotes: \"hello\"");
       args.push_back(std::move(value));
     }
     const auto& params = def_.reducers[*id].params;
     if (args.size() != params.elements().size())
       return Fail("error: " + name + " takes " + std::to_string(params.elements().size()) +
-                 " argument(s) " + params.ToString() + ", got " + std::to_string(args.size()));
+                  " argument(s) " + params.ToString() + ", got " + std::to_string(args.size()));
     auto value = sats::ValueFromJson(params, args);
     if (!value.ok()) return Fail("error: " + value.status().message());
     Bytes bsatn;
-    if (auto s = sats::EncodeBsatn(params, *value, bsatn); !s.ok()) return Fail("error: " + s.message());
+    if (auto s = sats::EncodeBsatn(params, *value, bsatn); !s.ok())
+      return Fail("error: " + s.message());
     const uint32_t request = next_request_++;
     pending_calls_[request] = name;
     if (auto s = client_->Send(protocol::CallReducer{request, 0, name, std::move(bsatn)}); !s.ok())
@@ -421,8 +430,10 @@ class Session {
   void Sql(const std::string& query) {
     if (query.empty()) return Fail("error: sql needs a query");
     auto text = SqlAsText(http_, database_, token_, query);
-    if (text.ok()) Say(*text);
-    else Fail("error: " + text.status().message());
+    if (text.ok())
+      Say(*text);
+    else
+      Fail("error: " + text.status().message());
   }
 
   const std::string http_;
@@ -510,13 +521,16 @@ int ClientConnect(const ClientOptions& options) {
   std::string http = options.url;
   if (http.starts_with("ws://")) http = "http://" + http.substr(5);
   http = CliConfig::NormaliseUrl(http);
-  if (auto url = net::ParseUrl(http); !url.ok()) return Error("server URL: " + url.status().message());
+  if (auto url = net::ParseUrl(http); !url.ok())
+    return Error("server URL: " + url.status().message());
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   Session session(http, interactive);
   g_session = &session;
   CatchInterrupts();
-  if (options.database) session.Connect(*options.database);
-  else session.Say("not connected; `connect <db>` to choose a database, `help` for commands");
+  if (options.database)
+    session.Connect(*options.database);
+  else
+    session.Say("not connected; `connect <db>` to choose a database, `help` for commands");
 
   if (!interactive) {
     const int rc = RunScript(session);

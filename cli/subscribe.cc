@@ -26,7 +26,8 @@ Json UpdateToJson(const std::map<std::string, const sats::AlgebraicType*>& row_t
     if (!entry.is_object()) entry = Json{{"deletes", Json::array()}, {"inserts", Json::array()}};
     for (const auto& [list, key] : {std::pair{&t.deletes, "deletes"}, {&t.inserts, "inserts"}}) {
       for (ByteView row : list->Rows()) {
-        entry[key].push_back(it == row_types.end() ? Json(ToHex(row)) : RowToJson(*it->second, row));
+        entry[key].push_back(it == row_types.end() ? Json(ToHex(row))
+                                                   : RowToJson(*it->second, row));
       }
     }
   }

@@ -245,7 +245,10 @@ Status Registry::Delete(const std::string& name, std::optional<U256> requester) 
     if (!fs::exists(doomed, ec)) break;
   }
   fs::rename(root_ / name, doomed, ec);
-  if (ec) return IoError("cannot remove database folder " + (root_ / name).string() + ": " + ec.message());
+  if (ec) {
+    return IoError("cannot remove database folder " + (root_ / name).string() + ": " +
+                   ec.message());
+  }
   // The rename is what makes the delete survive a power loss.
   STDB_RETURN_IF_ERROR(log::FileSystem::Posix().SyncDirectory(root_));
   fs::remove_all(doomed, ec);

@@ -632,7 +632,9 @@ asio::awaitable<Response> Server::Impl::Route(const Request& req, const Target& 
     if (s.size() == 3 && method == http::verb::put) co_return co_await Publish(req, t, name);
     if (s.size() == 3 && method == http::verb::delete_) co_return co_await Delete(req, t, name);
     if (s.size() == 3 && method == http::verb::get) co_return DescribeDatabase(req, name);
-    if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) co_return Schema(req, t, name);
+    if (s.size() == 4 && s[3] == "schema" && method == http::verb::get) {
+      co_return Schema(req, t, name);
+    }
     if (s.size() == 4 && s[3] == "sql" && method == http::verb::post)
       co_return co_await Sql(req, t, name);
     if (s.size() == 5 && s[3] == "call" && method == http::verb::post) {

@@ -68,12 +68,31 @@ void ExpectOneLineError(const Ran& r, const std::string& contains) {
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (std::vector<std::string> cmd :
-       {std::vector<std::string>{}, {"init"}, {"build"}, {"publish"}, {"delete"}, {"list"},
-        {"describe"}, {"call"}, {"sql"}, {"subscribe"}, {"logs"}, {"generate"}, {"backup"},
-        {"server"}, {"server", "add"}, {"server", "list"}, {"server", "set-default"},
-        {"server", "ping"}, {"server", "remove"}, {"login"}, {"logout"}, {"identity"},
-        {"client"}, {"client", "connect"}, {"version"}}) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{},
+                                       {"init"},
+                                       {"build"},
+                                       {"publish"},
+                                       {"delete"},
+                                       {"list"},
+                                       {"describe"},
+                                       {"call"},
+                                       {"sql"},
+                                       {"subscribe"},
+                                       {"logs"},
+                                       {"generate"},
+                                       {"backup"},
+                                       {"server"},
+                                       {"server", "add"},
+                                       {"server", "list"},
+                                       {"server", "set-default"},
+                                       {"server", "ping"},
+                                       {"server", "remove"},
+                                       {"login"},
+                                       {"logout"},
+                                       {"identity"},
+                                       {"client"},
+                                       {"client", "connect"},
+                                       {"version"}}) {
     std::string name;
     for (const auto& c : cmd) name += c + " ";
     cmd.push_back("--help");
@@ -168,9 +187,11 @@ TEST_F(CliTest, ListDescribeAndDelete) {
 
   Ran describe = Run({"describe", "chat"});
   ASSERT_EQ(describe.code, 0) << describe.err;
-  for (const char* part : {"database  chat", "user (identity: Identity, name: Option<String>, online: Bool)  primary key (identity)",
-                           "message (sender: Identity, sent: Timestamp, text: String)",
-                           "send_message(text: String)", "init()  [init]"}) {
+  for (const char* part :
+       {"database  chat",
+        "user (identity: Identity, name: Option<String>, online: Bool)  primary key (identity)",
+        "message (sender: Identity, sent: Timestamp, text: String)", "send_message(text: String)",
+        "init()  [init]"}) {
     EXPECT_NE(describe.out.find(part), std::string::npos) << part << "\n" << describe.out;
   }
   Json described = Json::parse(Run({"describe", "chat", "--json"}).out, nullptr, false);
@@ -210,9 +231,17 @@ TEST_F(CliTest, ListDescribeAndDelete) {
 TEST_F(CliTest, SubscribePrintsEachUpdateAsItArrives) {
   PublishChat("chat");
   ASSERT_EQ(Run({"call", "chat", "send_message", "\"first\""}).code, 0);
-  std::vector<std::string> args = {kCliBinary, "subscribe", "chat", "SELECT * FROM message",
-                                   "-n", "2", "-t", "30", "--print-initial-update",
-                                   "-s", server_->HttpUrl("")};
+  std::vector<std::string> args = {kCliBinary,
+                                   "subscribe",
+                                   "chat",
+                                   "SELECT * FROM message",
+                                   "-n",
+                                   "2",
+                                   "-t",
+                                   "30",
+                                   "--print-initial-update",
+                                   "-s",
+                                   server_->HttpUrl("")};
   ASSERT_OK_AND_ASSIGN(auto sub, Child::Spawn(args, config_));
   ASSERT_TRUE(sub->WaitForOutput("first")) << sub->out() << sub->err();
   ASSERT_EQ(Run({"call", "chat", "send_message", "\"second\""}).code, 0);
@@ -223,7 +252,8 @@ TEST_F(CliTest, SubscribePrintsEachUpdateAsItArrives) {
   EXPECT_EQ(WEXITSTATUS(*status), 0) << sub->err();
   std::vector<Json> lines;
   std::istringstream in(sub->out());
-  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line, nullptr, false));
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(Json::parse(line, nullptr, false));
   ASSERT_EQ(lines.size(), 3u) << sub->out();
   EXPECT_EQ(lines[0]["message"]["inserts"][0]["text"], "first");
   EXPECT_EQ(lines[1]["message"]["inserts"][0]["text"], "second");
@@ -236,8 +266,10 @@ TEST_F(CliTest, SubscribePrintsEachUpdateAsItArrives) {
                      "subscription failed");
   ExpectOneLineError(Run({"subscribe", "chat", "SELECT * FROM message", "-n", "1", "-t", "3"}),
                      "timed out after 0 of 1 updates");
-  ExpectOneLineError(Run({"subscribe", "nope", "SELECT * FROM message"}), "no database named 'nope'");
-  Ran zero = Run({"subscribe", "chat", "SELECT * FROM message", "-n", "0", "--print-initial-update"});
+  ExpectOneLineError(Run({"subscribe", "nope", "SELECT * FROM message"}),
+                     "no database named 'nope'");
+  Ran zero =
+      Run({"subscribe", "chat", "SELECT * FROM message", "-n", "0", "--print-initial-update"});
   EXPECT_EQ(zero.code, 0) << zero.err;
   EXPECT_NE(zero.out.find("third"), std::string::npos) << zero.out;
 }
@@ -261,14 +293,15 @@ TEST_F(CliTest, GenerateFromADatabaseOrAModuleFile) {
   const fs::path from_db = dir_ / "from_db", from_file = dir_ / "from_file";
   Ran db = Run({"generate", "--lang", "typescript", "--out-dir", from_db.string(), "chat"});
   ASSERT_EQ(db.code, 0) << db.err;
-  Ran file = RunRaw({"generate", "--lang", "typescript", "--out-dir", from_file.string(),
-                     kQuickstartModule});
+  Ran file = RunRaw(
+      {"generate", "--lang", "typescript", "--out-dir", from_file.string(), kQuickstartModule});
   ASSERT_EQ(file.code, 0) << file.err;
   const auto files = ReadTree(from_db);
   ASSERT_TRUE(files.contains("index.ts"));
   EXPECT_TRUE(files.contains("user_table.ts"));
   EXPECT_TRUE(files.contains("send_message_reducer.ts"));
-  EXPECT_NE(files.at("user_table.ts").find("identity: __t.identity().primaryKey()"), std::string::npos)
+  EXPECT_NE(files.at("user_table.ts").find("identity: __t.identity().primaryKey()"),
+            std::string::npos)
       << files.at("user_table.ts");
   EXPECT_EQ(files, ReadTree(from_file));
   EXPECT_NE(db.out.find("Wrote " + std::to_string(files.size()) + " files"), std::string::npos)
@@ -279,9 +312,9 @@ TEST_F(CliTest, GenerateFromADatabaseOrAModuleFile) {
   ExpectOneLineError(RunRaw({"generate", "--lang", "typescript", "-o", (dir_ / "x").string(),
                              (dir_ / "missing.so").string()}),
                      "no module file");
-  ExpectOneLineError(RunRaw({"generate", "--lang", "typescript", "-o", (dir_ / "x").string(),
-                             config_}),
-                     "cannot load");
+  ExpectOneLineError(
+      RunRaw({"generate", "--lang", "typescript", "-o", (dir_ / "x").string(), config_}),
+      "cannot load");
   EXPECT_NE(RunRaw({"generate", "--lang", "rust", "-o", (dir_ / "x").string(), "chat"}).code, 0);
 }
 
@@ -292,15 +325,17 @@ TEST_F(CliTest, TheInteractiveClientRunsAScriptFromAPipe) {
   PublishChat("chat");
   ASSERT_EQ(Run({"call", "chat", "send_message", "\"earlier\""}).code, 0);
   auto script = [&](const std::string& lines) {
-    const std::string cmd = "printf '" + lines + "' | " + kCliBinary + " client connect ws://127.0.0.1:" +
-                            std::to_string(server_->port()) + " chat";
+    const std::string cmd = "printf '" + lines + "' | " + kCliBinary +
+                            " client connect ws://127.0.0.1:" + std::to_string(server_->port()) +
+                            " chat";
     auto child = Child::Spawn({"/bin/bash", "-c", cmd}, config_);
     if (!child.ok()) return Ran{-1, "", child.status().ToString()};
     auto status = (*child)->Wait();
     if (!status || !WIFEXITED(*status)) return Ran{-1, (*child)->out(), "did not exit"};
     return Ran{WEXITSTATUS(*status), (*child)->out(), (*child)->err()};
   };
-  Ran ok = script("sub SELECT * FROM message\\nget message\\ncall send_message \"piped\"\\nget message\\n");
+  Ran ok = script(
+      "sub SELECT * FROM message\\nget message\\ncall send_message \"piped\"\\nget message\\n");
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("subscription #1 applied: 1 row"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("(1 row)"), std::string::npos) << ok.out;

@@ -1,13 +1,12 @@
 // `spacetime client connect` through a pseudo-terminal, as a person uses it: line
 // editing and history (libedit), live updates printed while typing, the local cache.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -116,8 +115,9 @@ TEST(ReplTest, AnInteractiveSessionThroughAPseudoTerminal) {
   ASSERT_OK(CallHttp(*server, "send_message", R"(["before"])").status());
   const fs::path dir = server->data_dir().parent_path();
   const std::string config = "STDB_CLI_CONFIG=" + (dir / "cli.json").string();
-  PtyChild repl({kCliBinary, "client", "connect", "ws://127.0.0.1:" + std::to_string(server->port()), "chat"},
-                {config, "TERM=xterm", "HOME=" + dir.string()});  // no ~/.editrc of the developer's
+  PtyChild repl(
+      {kCliBinary, "client", "connect", "ws://127.0.0.1:" + std::to_string(server->port()), "chat"},
+      {config, "TERM=xterm", "HOME=" + dir.string()});  // no ~/.editrc of the developer's
   ASSERT_TRUE(repl.started());
   ASSERT_TRUE(repl.WaitFor("connected to 'chat' as ")) << repl.output();
   ASSERT_TRUE(repl.WaitFor("chat> ")) << repl.output();
@@ -145,7 +145,8 @@ TEST(ReplTest, AnInteractiveSessionThroughAPseudoTerminal) {
   ASSERT_TRUE(repl.WaitFor("call send_message: ok")) << repl.Unread();
   ASSERT_TRUE(repl.WaitFor("\"text\":\"typed here\"")) << repl.Unread();
   repl.Type("call send_message \"\"\r");
-  ASSERT_TRUE(repl.WaitFor("call send_message failed: Messages must not be empty")) << repl.Unread();
+  ASSERT_TRUE(repl.WaitFor("call send_message failed: Messages must not be empty"))
+      << repl.Unread();
   repl.Type("call send_message hello\r");
   ASSERT_TRUE(repl.WaitFor("is not JSON")) << repl.Unread();
   repl.Type("sql SELECT COUNT(*) FROM message\r");
