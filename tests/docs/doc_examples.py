@@ -151,8 +151,12 @@ class Session:
         with open(config, "w") as f:
             f.write('{"default_server": "http://127.0.0.1:%d", "tokens": {}}\n' % self.port)
         self.env = dict(os.environ)
+        # $STDB_DOC_BIN (empty, first on PATH): hidden set-up may put wrappers there.
+        doc_bin = os.path.join(self.root, "bin")
+        os.makedirs(doc_bin)
         self.env.update({
-            "PATH": args.bin_dir + os.pathsep + self.env.get("PATH", ""),
+            "STDB_DOC_BIN": doc_bin,
+            "PATH": doc_bin + os.pathsep + args.bin_dir + os.pathsep + self.env.get("PATH", ""),
             "HOME": home,
             "STDB_CLI_CONFIG": config,
             "STDB_SDK_DIR": args.sdk_dir,
