@@ -6,6 +6,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -70,9 +71,23 @@ class PtyChild {
     }
   }
 
-  // Reads until the program exits; returns its exit code (-1 if it did not exit).
-  int WaitExit() {
+  // Waits until the program has the terminal in raw mode (libedit reading a line), so
+  // that control keys reach libedit rather than the kernel's line discipline: between
+  // two lines the terminal is in its normal (cooked) mode, where ^D is end-of-file and is
+  // lost when libedit switches back. The master side reads the pair's termios.
+  bool WaitRawMode() {
     const auto deadline = std::chrono::steady_clock::now() + kReceiveTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      termios t{};
+      if (tcgetattr(master_, &t) == 0 && (t.c_lflag & ICANON) == 0) return true;
+      Read(5);
+    }
+    return false;
+  }
+
+  // Reads until the program exits; returns its exit code (-1 if it did not exit in time).
+  int WaitExit(std::chrono::milliseconds timeout = kReceiveTimeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       Read(50);
       int status = 0;
@@ -155,10 +170,12 @@ TEST(ReplTest, AnInteractiveSessionThroughAPseudoTerminal) {
   // Line editing: "Xstatus", Ctrl-A to the start, Ctrl-D deletes the X. Keys typed while
   // a command still runs reach the terminal's own line discipline, so wait for the prompt.
   ASSERT_TRUE(repl.WaitFor("chat> ")) << repl.Unread();
+  ASSERT_TRUE(repl.WaitRawMode());
   repl.Type("Xstatus\x01\x04\r");
   ASSERT_TRUE(repl.WaitFor("#1 applied, 3 rows: SELECT * FROM message")) << repl.Unread();
   // History: the up arrow brings back the last line.
   ASSERT_TRUE(repl.WaitFor("chat> ")) << repl.Unread();
+  ASSERT_TRUE(repl.WaitRawMode());
   repl.Type("\x1b[A\r");
   ASSERT_TRUE(repl.WaitFor("#1 applied, 3 rows")) << repl.Unread();
 
@@ -174,6 +191,7 @@ TEST(ReplTest, AnInteractiveSessionThroughAPseudoTerminal) {
   ASSERT_TRUE(repl.WaitFor("get <table>")) << repl.Unread();
 
   ASSERT_TRUE(repl.WaitFor("chat> ")) << repl.Unread();
+  ASSERT_TRUE(repl.WaitRawMode());
   repl.Type("\x04");  // Ctrl-D on an empty line
   EXPECT_EQ(repl.WaitExit(), 0) << repl.output();
   EXPECT_TRUE(fs::exists(dir / "client_history"));
