@@ -26,12 +26,15 @@ Result<Endpoint> ParseEndpoint(std::string_view text) {
   if (colon != std::string_view::npos) {
     std::string_view port = rest.substr(colon + 1);
     unsigned value = 0;
-    if (port.empty() || port.size() > 5) return InvalidArgument("bad port in endpoint '" + std::string(text) + "'");
+    if (port.empty() || port.size() > 5)
+      return InvalidArgument("bad port in endpoint '" + std::string(text) + "'");
     for (char c : port) {
-      if (c < '0' || c > '9') return InvalidArgument("bad port in endpoint '" + std::string(text) + "'");
+      if (c < '0' || c > '9')
+        return InvalidArgument("bad port in endpoint '" + std::string(text) + "'");
       value = value * 10 + static_cast<unsigned>(c - '0');
     }
-    if (value == 0 || value > 65535) return InvalidArgument("bad port in endpoint '" + std::string(text) + "'");
+    if (value == 0 || value > 65535)
+      return InvalidArgument("bad port in endpoint '" + std::string(text) + "'");
     e.port = static_cast<uint16_t>(value);
     rest = rest.substr(0, colon);
   }
@@ -88,8 +91,10 @@ Connection::~Connection() {
   impl_->io_thread.join();
   // Whatever is still pending will never be answered.
   std::lock_guard lock(impl_->pending_mu);
-  for (auto& [id, c] : impl_->calls) c.promise.set_value(ReducerResult{IoError("connection closed"), 0});
-  for (auto& [id, q] : impl_->queries) q.promise.set_value(QueryResult{IoError("connection closed"), {}});
+  for (auto& [id, c] : impl_->calls)
+    c.promise.set_value(ReducerResult{IoError("connection closed"), 0});
+  for (auto& [id, q] : impl_->queries)
+    q.promise.set_value(QueryResult{IoError("connection closed"), {}});
   impl_->calls.clear();
   impl_->queries.clear();
 }
@@ -120,7 +125,8 @@ Result<SubscriptionHandle> Connection::subscribe(std::vector<std::string> querie
     if (impl_->subscriptions.size() >= impl_->options.subscriptions_max) {
       return Status(ErrorCode::kOverloaded, "too many subscriptions (subscriptions_max)");
     }
-    impl_->subscriptions[id] = ConnectionImpl::SubscriptionEntry{std::move(queries), std::move(callbacks)};
+    impl_->subscriptions[id] =
+        ConnectionImpl::SubscriptionEntry{std::move(queries), std::move(callbacks)};
   }
   ConnectionImpl* raw = impl_.get();
   asio::post(raw->ioc, [raw, id] { raw->SendSubscribe(id); });
@@ -141,63 +147,62 @@ Status Connection::unsubscribe(SubscriptionHandle handle) {
   return Status::Ok();
 }
 
-Result<std::future<ReducerResult>> Connection::call_reducer(
-    const std::string& name, Bytes args, std::function<void(const ReducerResult&)> callback) {
-  ConnectionImpl& im = *impl_;
+namespace {
+
+// Queues a request that awaits a result (a reducer call or a one-off query): checks the
+// outbox and pending bounds, registers the result's promise and callback, and hands the
+// encoded frame to the IO thread.
+template <typename R>
+Result<std::future<R>> SendRequest(ConnectionImpl& im, Outgoing::Kind kind,
+                                   std::map<uint32_t, ConnectionImpl::Pending<R>>& pending,
+                                   const std::function<protocol::ClientMessage(uint32_t)>& message,
+                                   std::function<void(const R&)> callback) {
   if (im.stopping) return IoError("connection closed");
   if (im.outbox_count.fetch_add(1) >= im.options.outbox_messages_max) {
     --im.outbox_count;
     return Status(ErrorCode::kOverloaded, "outbox full: the connection is not keeping up");
   }
   Outgoing out;
-  out.kind = Outgoing::Kind::kCall;
+  out.kind = kind;
   out.counted = true;
   out.request_id = im.next_request_id++;
-  protocol::EncodeClientMessage(protocol::CallReducer{out.request_id, 0, name, std::move(args)},
-                                out.frame);
-  std::future<ReducerResult> future;
+  protocol::EncodeClientMessage(message(out.request_id), out.frame);
+  std::future<R> future;
   {
     std::lock_guard lock(im.pending_mu);
     if (im.calls.size() + im.queries.size() >= im.options.pending_requests_max) {
       --im.outbox_count;
       return Status(ErrorCode::kOverloaded, "too many requests awaiting results");
     }
-    auto& pending = im.calls[out.request_id];
-    pending.callback = std::move(callback);
-    future = pending.promise.get_future();
+    auto& request = pending[out.request_id];
+    request.callback = std::move(callback);
+    future = request.promise.get_future();
   }
-  ConnectionImpl* raw = impl_.get();
+  ConnectionImpl* raw = &im;
   asio::post(raw->ioc, [raw, out = std::move(out)]() mutable { raw->Enqueue(std::move(out)); });
   return future;
 }
 
+}  // namespace
+
+Result<std::future<ReducerResult>> Connection::call_reducer(
+    const std::string& name, Bytes args, std::function<void(const ReducerResult&)> callback) {
+  return SendRequest<ReducerResult>(
+      *impl_, Outgoing::Kind::kCall, impl_->calls,
+      [&](uint32_t id) {
+        return protocol::ClientMessage(protocol::CallReducer{id, 0, name, std::move(args)});
+      },
+      std::move(callback));
+}
+
 Result<std::future<QueryResult>> Connection::one_off_query(
     const std::string& sql, std::function<void(const QueryResult&)> callback) {
-  ConnectionImpl& im = *impl_;
-  if (im.stopping) return IoError("connection closed");
-  if (im.outbox_count.fetch_add(1) >= im.options.outbox_messages_max) {
-    --im.outbox_count;
-    return Status(ErrorCode::kOverloaded, "outbox full: the connection is not keeping up");
-  }
-  Outgoing out;
-  out.kind = Outgoing::Kind::kQuery;
-  out.counted = true;
-  out.request_id = im.next_request_id++;
-  protocol::EncodeClientMessage(protocol::OneOffQuery{out.request_id, sql}, out.frame);
-  std::future<QueryResult> future;
-  {
-    std::lock_guard lock(im.pending_mu);
-    if (im.calls.size() + im.queries.size() >= im.options.pending_requests_max) {
-      --im.outbox_count;
-      return Status(ErrorCode::kOverloaded, "too many requests awaiting results");
-    }
-    auto& pending = im.queries[out.request_id];
-    pending.callback = std::move(callback);
-    future = pending.promise.get_future();
-  }
-  ConnectionImpl* raw = impl_.get();
-  asio::post(raw->ioc, [raw, out = std::move(out)]() mutable { raw->Enqueue(std::move(out)); });
-  return future;
+  return SendRequest<QueryResult>(
+      *impl_, Outgoing::Kind::kQuery, impl_->queries,
+      [&](uint32_t id) {
+        return protocol::ClientMessage(protocol::OneOffQuery{id, sql});
+      },
+      std::move(callback));
 }
 
 size_t Connection::frame_tick() {

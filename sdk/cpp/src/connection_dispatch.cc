@@ -136,32 +136,6 @@ void ConnectionImpl::ForgetAwaited(uint32_t query_set_id) {
   }
 }
 
-void ConnectionImpl::CompleteCall(uint32_t request_id, ReducerResult result) {
-  PendingCall call;
-  {
-    std::lock_guard lock(pending_mu);
-    auto it = calls.find(request_id);
-    if (it == calls.end()) return;
-    call = std::move(it->second);
-    calls.erase(it);
-  }
-  if (call.callback) call.callback(result);
-  call.promise.set_value(std::move(result));
-}
-
-void ConnectionImpl::CompleteQuery(uint32_t request_id, QueryResult result) {
-  PendingQuery query;
-  {
-    std::lock_guard lock(pending_mu);
-    auto it = queries.find(request_id);
-    if (it == queries.end()) return;
-    query = std::move(it->second);
-    queries.erase(it);
-  }
-  if (query.callback) query.callback(result);
-  query.promise.set_value(std::move(result));
-}
-
 void ConnectionImpl::FailSent(uint64_t gen, const Status& why) {
   std::vector<uint32_t> lost_calls, lost_queries;
   {

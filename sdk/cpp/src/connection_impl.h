@@ -159,16 +159,15 @@ struct ConnectionImpl {
     sats::AlgebraicType row_type;
     std::optional<uint16_t> primary_key;
   };
-  struct PendingCall {
-    std::promise<ReducerResult> promise;
-    std::function<void(const ReducerResult&)> callback;
+  // A reducer call or one-off query awaiting its result.
+  template <typename R>
+  struct Pending {
+    std::promise<R> promise;
+    std::function<void(const R&)> callback;
     uint64_t sent_gen = 0;  // 0: not yet written to a connection
   };
-  struct PendingQuery {
-    std::promise<QueryResult> promise;
-    std::function<void(const QueryResult&)> callback;
-    uint64_t sent_gen = 0;
-  };
+  using PendingCall = Pending<ReducerResult>;
+  using PendingQuery = Pending<QueryResult>;
   struct TableState {
     std::unique_ptr<TableCache> handle;
     std::unordered_map<std::string, uint32_t> rows;  // row bytes -> reference count
@@ -276,8 +275,26 @@ struct ConnectionImpl {
   void ForgetAwaited(uint32_t query_set_id);
   TableState& Table(const std::string& name);
   std::optional<std::string> PrimaryKeyOf(const std::string& table, const std::string& row);
-  void CompleteCall(uint32_t request_id, ReducerResult result);
-  void CompleteQuery(uint32_t request_id, QueryResult result);
+  // Completes (callback, then future) and forgets the request, if it is still pending.
+  template <typename R>
+  void Complete(std::map<uint32_t, Pending<R>>& pending, uint32_t request_id, R result) {
+    Pending<R> request;
+    {
+      std::lock_guard lock(pending_mu);
+      auto it = pending.find(request_id);
+      if (it == pending.end()) return;
+      request = std::move(it->second);
+      pending.erase(it);
+    }
+    if (request.callback) request.callback(result);
+    request.promise.set_value(std::move(result));
+  }
+  void CompleteCall(uint32_t request_id, ReducerResult result) {
+    Complete(calls, request_id, std::move(result));
+  }
+  void CompleteQuery(uint32_t request_id, QueryResult result) {
+    Complete(queries, request_id, std::move(result));
+  }
   void FailSent(uint64_t gen, const Status& why);
   void SetFinal(const Status& why);
   bool PopEvent(Event& out, bool wait, size_t* budget);
