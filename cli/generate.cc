@@ -1,14 +1,11 @@
 // `spacetime generate`: client bindings from a running database's schema or a module file.
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "codegen/codegen.h"
+#include "log/file.h"
 #include "module/host.h"
 
 namespace stdb::cli {
@@ -20,33 +17,13 @@ bool IsModuleFile(const std::string& source) {
   return source.find('/') != std::string::npos || fs::path(source).extension() == ".so";
 }
 
-// Writes `contents` to `path` through a temporary file and a rename, so that an
-// interrupted run never leaves a half-written binding behind.
-Status WriteFileAtomically(const fs::path& path, const std::string& contents) {
+// Through "<path>.tmp" and a rename (log/file.h), so that an interrupted run never
+// leaves a half-written binding behind.
+Status WriteBinding(const fs::path& path, const std::string& contents) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  if (ec)
-    return Status(ErrorCode::kIo,
-                  "cannot create " + path.parent_path().string() + ": " + ec.message());
-  const fs::path tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Status(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      return Status(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  fs::rename(tmp, path, ec);
-  if (ec) return Status(ErrorCode::kIo, "cannot rename " + tmp.string() + ": " + ec.message());
-  return Status::Ok();
+  if (ec) return IoError("cannot create " + path.parent_path().string() + ": " + ec.message());
+  return log::FileSystem::Posix().WriteFileDurably(path, AsBytes(contents));
 }
 
 }  // namespace
@@ -72,7 +49,7 @@ int Generate(const GenerateOptions& options) {
   if (!files.ok())
     return Error("cannot generate " + options.lang + " bindings: " + files.status().message());
   for (const auto& file : *files) {
-    if (Status s = WriteFileAtomically(options.out_dir / file.path, file.contents); !s.ok())
+    if (Status s = WriteBinding(options.out_dir / file.path, file.contents); !s.ok())
       return Error(s.message());
   }
   std::cout << "Wrote " << files->size() << " files to " << options.out_dir.string() << "\n";
