@@ -1,5 +1,4 @@
 // `spacetime generate`: client bindings from a running database's schema or a module file.
-
 #include <iostream>
 
 #include "cli/commands.h"
