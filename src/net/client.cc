@@ -311,6 +311,7 @@ std::optional<std::pair<int, std::string>> WsClient::close_reason() const { retu
 const Bytes& WsClient::last_frame() const { return impl_->last_frame; }
 
 size_t WsClient::frames_received() const { return impl_->frames_received; }
+size_t WsClient::buffered_messages() const { return impl_->pending.size(); }
 
 Result<std::unique_ptr<WsClient>> WsClient::Connect(const Options& options) {
   STDB_ASSIGN_OR_RETURN(Url u, ParseUrl(options.url));

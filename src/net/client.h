@@ -118,6 +118,10 @@ class WsClient {
   // frames (ping, pong, close) are not counted. For tests of batching.
   size_t frames_received() const;
 
+  // How many messages of the last v3 frame are decoded and waiting: the next this many
+  // Receive calls return at once, without touching the socket.
+  size_t buffered_messages() const;
+
   void Close();
 
  private:
