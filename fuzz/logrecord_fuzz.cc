@@ -55,6 +55,9 @@ class MemoryFileSystem final : public log::FileSystem {
   Result<std::unique_ptr<log::WritableFile>> OpenAppend(const fs::path&, uint64_t) override {
     return Unsupported("read-only");
   }
+  Result<std::unique_ptr<log::WritableFile>> OpenOverwrite(const fs::path&) override {
+    return Unsupported("read-only");
+  }
   Result<Bytes> ReadFile(const fs::path& path) override {
     auto it = files_.find(path.filename().string());
     if (path.parent_path() != kDir || it == files_.end()) return NotFound(path.string());

@@ -371,6 +371,7 @@ Result<std::unique_ptr<Durability>> Durability::Open(std::string db_name,
   lo.dir = LogDir(d->options_.dir);
   lo.fs = &fs;
   lo.segment_bytes = d->options_.segment_bytes;
+  lo.preallocate = true;
   ReleaseQueue* releases = &d->releases_;
   lo.on_durable = [releases](uint64_t offset) { releases->OnDurable(offset); };
   lo.on_group = [metrics](const log::CommitLog::Options::Group& g) {

@@ -18,8 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 namespace stdb::log {
 namespace fs = std::filesystem;
@@ -77,14 +80,84 @@ struct CommitLog::Impl {
   // scratch vector of their waits.
   std::vector<std::chrono::steady_clock::time_point> buffer_appended;
   std::vector<std::chrono::nanoseconds> waits;
+  // The active segment was a prepared file of zeros: cut its rest at a roll and Close.
+  bool file_preallocated = false;
+
+  // ---- the next segment's file of zeros (options.preallocate), guarded by spare_mu
+  std::mutex spare_mu;
+  std::condition_variable spare_cv;  // a spare is wanted, or stopping
+  bool spare_wanted = false;
+  bool spare_ready = false;
+  // Set by Close: the preparer stops, between 1 MiB writes of a spare in progress too.
+  std::atomic<bool> spare_stop{false};
+  // Writer thread only: the segment a spare was last asked for (one try per segment, so
+  // a full disk is retried at the next segment, not on every group).
+  std::optional<uint64_t> spare_asked_for;
+  std::thread preparer;
   std::thread writer;
 
   fs::path SegmentPath(uint64_t first) const { return options.dir / SegmentFileName(first); }
+  // Not a segment name (ReadLog and the segment list ignore it).
+  fs::path SparePath() const { return options.dir / "next-segment.stdblog-spare"; }
+
+  // The preparer thread: writes the spare whenever one is wanted. A failure (a full
+  // disk) only means the next segment starts as an empty file, as without preallocation;
+  // the partial file is removed.
+  void PrepareLoop() {
+    std::unique_lock lock(spare_mu);
+    while (true) {
+      spare_cv.wait(lock, [&] { return spare_stop.load() || (spare_wanted && !spare_ready); });
+      if (spare_stop.load()) return;
+      lock.unlock();
+      const bool ok = fs.WriteZeros(SparePath(), options.segment_bytes, &spare_stop).ok();
+      if (!ok) fs.Remove(SparePath()).IgnoreError();
+      lock.lock();
+      spare_wanted = false;
+      spare_ready = ok;
+    }
+  }
+
+  bool SpareReady() {
+    std::lock_guard lock(spare_mu);
+    return spare_ready;
+  }
+
+  // Writer thread, before each group: asks for the next segment's spare once the active
+  // segment holds kSpareAfterBytes (so an idle database keeps no spare).
+  void MaybeAskForSpare() {
+    if (!options.preallocate || spare_asked_for == file_first) return;
+    const uint64_t after = std::min(options.segment_bytes / 2, kSpareAfterBytes);
+    if (file->size() < after) return;
+    spare_asked_for = file_first;
+    std::lock_guard lock(spare_mu);
+    if (spare_ready) return;
+    spare_wanted = true;
+    spare_cv.notify_one();
+  }
+
+  // Takes the spare as segment `first`'s file if one is ready: renamed, then opened to
+  // overwrite its zeros. nullptr if none is ready (or it cannot be used).
+  std::unique_ptr<WritableFile> TakeSpare(uint64_t first) {
+    if (!options.preallocate) return nullptr;
+    std::lock_guard lock(spare_mu);
+    if (!spare_ready) return nullptr;
+    spare_ready = false;
+    std::unique_ptr<WritableFile> f;
+    if (fs.Rename(SparePath(), SegmentPath(first)).ok()) {
+      auto opened = fs.OpenOverwrite(SegmentPath(first));
+      if (opened.ok()) f = std::move(opened).value();
+    }
+    return f;
+  }
 
   // Creates segment `first` (cutting any file of that name), writes and syncs its
   // header, and makes its directory entry durable.
   Status StartSegment(uint64_t first) {
-    STDB_ASSIGN_OR_RETURN(auto f, fs.OpenAppend(SegmentPath(first), 0));
+    std::unique_ptr<WritableFile> f = TakeSpare(first);
+    const bool preallocated = f != nullptr;
+    if (!f) {
+      STDB_ASSIGN_OR_RETURN(f, fs.OpenAppend(SegmentPath(first), 0));
+    }
     Bytes header;
     AppendSegmentHeader(first, header);
     STDB_RETURN_IF_ERROR(f->Append(header));
@@ -92,18 +165,42 @@ struct CommitLog::Impl {
     STDB_RETURN_IF_ERROR(fs.SyncDirectory(options.dir));
     file = std::move(f);
     file_first = first;
+    file_preallocated = preallocated;
+    if (preallocated) {
+      std::lock_guard lock(mu);
+      stats.preallocated_segments += 1;
+    }
     return Status::Ok();
+  }
+
+  // Cuts the active segment's unused zeros (before a roll or at Close).
+  Status CutSpareTail() {
+    if (!file || !file_preallocated) return Status::Ok();
+    file_preallocated = false;
+    return file->Truncate();
   }
 
   // Writes and fsyncs the buffered group, then publishes and reports it as durable.
   Status Flush() {
     if (buffer_records == 0) return Status::Ok();
     const auto start = std::chrono::steady_clock::now();
-    if (Status s = file->Append(buffer); !s.ok()) {
-      return IoError("commit log write failed: " + s.message());
+    // A group over kGroupBytesMax is one large record (WriteBatch). Its frame header
+    // goes to the disk first, up to the end of the page it ends in: after a crash its
+    // checked length tells ReadLog how far the torn record may reach.
+    size_t head = buffer.size();
+    if (buffer.size() > kGroupBytesMax) {
+      constexpr uint64_t kPage = 4096;
+      const uint64_t at = file->size();
+      const uint64_t page_end = (at + kFrameHeaderBytes + kPage - 1) / kPage * kPage;
+      head = static_cast<size_t>(std::min<uint64_t>(buffer.size(), page_end - at));
     }
-    if (Status s = file->Sync(); !s.ok()) {
-      return IoError("commit log fsync failed: " + s.message());
+    for (size_t from = 0; from < buffer.size(); from = head, head = buffer.size()) {
+      if (Status s = file->Append(ByteView(buffer.data() + from, head - from)); !s.ok()) {
+        return IoError("commit log write failed: " + s.message());
+      }
+      if (Status s = file->Sync(); !s.ok()) {
+        return IoError("commit log fsync failed: " + s.message());
+      }
     }
     {
       std::lock_guard lock(segments_mu);
@@ -134,6 +231,11 @@ struct CommitLog::Impl {
   // starts the next one at `first`.
   Status Roll(uint64_t first) {
     STDB_ASSERT(buffer_records == 0);
+    // Only the last segment may end in zeros (ReadLog reads them as a torn tail).
+    if (Status s = CutSpareTail(); !s.ok()) {
+      return IoError("commit log cannot close segment " + SegmentFileName(file_first) + ": " +
+                     s.message());
+    }
     if (Status s = StartSegment(first); !s.ok()) {
       return IoError("commit log cannot start segment " + SegmentFileName(first) + ": " +
                      s.message());
@@ -145,13 +247,22 @@ struct CommitLog::Impl {
   }
 
   // Frames the batch into groups, one write + one fsync per group; a group ends at the
-  // end of the batch or where the segment reaches segment_bytes.
+  // end of the batch, where the segment reaches segment_bytes, or before it would pass
+  // kGroupBytesMax (ReadLog's torn-tail window; a larger record is a group alone).
   Status WriteBatch(std::deque<Pending>& batch) {
+    // A segment that was not prepared (the first one, or the one a restart appends to)
+    // is left for a prepared one as soon as one is ready: appends are cheaper there.
+    MaybeAskForSpare();
+    bool leave_unprepared = options.preallocate && !file_preallocated && SpareReady();
     for (Pending& p : batch) {
       const uint64_t size = file->size() + buffer.size();
-      if (size >= options.segment_bytes && size > kSegmentHeaderBytes) {
+      const bool leave = std::exchange(leave_unprepared, false);  // before the first record only
+      if ((size >= options.segment_bytes || leave) && size > kSegmentHeaderBytes) {
         STDB_RETURN_IF_ERROR(Flush());
         STDB_RETURN_IF_ERROR(Roll(p.record.offset));
+      } else if (buffer_records > 0 &&
+                 buffer.size() + kFrameHeaderBytes + RecordPayloadBytes(p.record) > kGroupBytesMax) {
+        STDB_RETURN_IF_ERROR(Flush());
       }
       AppendFramedRecord(p.record, buffer);
       if (options.on_group) buffer_appended.push_back(p.appended);
@@ -210,6 +321,11 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(Options options, const LogEnd
   STDB_ASSERT(!m.segments.empty() && m.segments.back() == m.file_first);
   m.durable_end = DurableEnd{m.durable, m.file_first, m.file->size()};
   m.writer = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  if (m.options.preallocate) {
+    // A spare left by a crash is not trusted (it may be partly written): made again.
+    m.fs.Remove(m.SparePath()).IgnoreError();
+    m.preparer = std::thread([&m] { m.PrepareLoop(); });
+  }
   return log;
 }
 
@@ -293,6 +409,21 @@ Status CommitLog::Close() {
     m.writer_cv.notify_all();
   }
   if (m.writer.joinable()) m.writer.join();
+  {
+    std::lock_guard lock(m.spare_mu);
+    m.spare_stop.store(true);
+    m.spare_cv.notify_all();
+  }
+  if (m.preparer.joinable()) m.preparer.join();
+  if (m.options.preallocate) m.fs.Remove(m.SparePath()).IgnoreError();
+  // A clean shutdown leaves no zeros after the last record (no torn-tail notice on the
+  // next start). A failure here loses nothing: the zeros read as a torn tail.
+  bool failed = false;
+  {
+    std::lock_guard lock(m.mu);
+    failed = !m.failure.ok();
+  }
+  if (!failed) m.CutSpareTail().IgnoreError();
   m.file.reset();
   std::lock_guard lock(m.mu);
   STDB_ASSERT(m.pending.empty() && m.held_records == 0);

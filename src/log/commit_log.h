@@ -38,6 +38,9 @@ namespace stdb::log {
 inline constexpr uint64_t kPendingBytesMax = 64ull << 20;
 inline constexpr size_t kPendingRecordsMax = 65536;
 inline constexpr uint64_t kDefaultSegmentBytes = 64ull << 20;
+// With Options::preallocate, the next segment's file of zeros is prepared once the
+// active segment holds this much (or half of segment_bytes, if less).
+inline constexpr uint64_t kSpareAfterBytes = 4ull << 20;
 
 class CommitLog {
  public:
@@ -46,6 +49,14 @@ class CommitLog {
     FileSystem* fs = &FileSystem::Posix();
     // A segment is closed (fsynced) and a new one started once it is this large.
     uint64_t segment_bytes = kDefaultSegmentBytes;
+    // Prepare the next segment in the background as a file of segment_bytes zeros
+    // (written and fsynced) once the active one holds kSpareAfterBytes, so that appending
+    // to it overwrites allocated blocks: each group's fdatasync then flushes data only,
+    // not block allocations and the file's size. The zeros past the last record are cut
+    // at each roll and at Close; after a crash, ReadLog reads them, and the last group's
+    // pages that reached the disk out of order, as a torn tail (kGroupBytesMax). Off by
+    // default (tests that count fsyncs); the database turns it on.
+    bool preallocate = false;
     // Called on the writer thread after each successful fsync with the offset of the
     // last record now durable. Must not block for long and must not call Append.
     std::function<void(uint64_t durable_offset)> on_durable;
@@ -108,6 +119,7 @@ class CommitLog {
     uint64_t records = 0;
     uint64_t syncs = 0;
     uint64_t bytes = 0;
+    uint64_t preallocated_segments = 0;  // segments started from a prepared file of zeros
   };
   Stats stats() const;
 

@@ -376,3 +376,119 @@ TEST(CommitLog, ReopenContinuesAfterTheLastRecord) {
 
 }  // namespace
 }  // namespace stdb::log
+
+namespace stdb::log {
+namespace {
+
+uint64_t FileBytes(const fs::path& p) { return fs::file_size(p); }
+
+TEST(CommitLog, PreallocatedSegmentsAreOverwrittenAndTheirZerosCutAtRollAndClose) {
+  // Proves a segment started from a prepared file of zeros holds the same records as an
+  // appended one: while open it is longer than its records (the zeros), a copy taken
+  // then (a crash) reads every durable record with the zeros as a torn tail, and rolls
+  // and Close cut the zeros, so a clean log reads back without notices.
+  TempDir dir;
+  Observer obs;
+  constexpr uint64_t kSegmentBytes = 4096;  // about 20 records
+  CommitLog::Options options = obs.Options(dir.path(), FileSystem::Posix(), kSegmentBytes);
+  options.preallocate = true;
+  auto log = OpenLog(options);
+  ASSERT_NE(log, nullptr);
+  // Records one at a time until two segments started from prepared files (the preparer
+  // runs beside the writer, so how many records that takes varies).
+  uint64_t next = 0;
+  while (log->stats().preallocated_segments < 2 && next < 20000) {
+    ASSERT_TRUE(log->Append(SampleRecord(next)).ok());
+    ASSERT_TRUE(obs.WaitDurable(next));
+    ++next;
+  }
+  ASSERT_GE(log->stats().preallocated_segments, 2u) << next << " records";
+  // The next segment's spare (being prepared, or ready) is not a segment.
+  std::vector<std::string> names;
+  for (const auto& n : SegmentNames(dir.path())) {
+    if (ParseSegmentFileName(n)) names.push_back(n);
+  }
+  ASSERT_GE(names.size(), 3u);
+  // The active segment still has zeros after its records; the others were cut.
+  const std::string active = names.back();
+  EXPECT_EQ(FileBytes(dir.path() / active), kSegmentBytes);
+  for (size_t i = 0; i + 1 < names.size(); ++i) {
+    EXPECT_LT(FileBytes(dir.path() / names[i]), kSegmentBytes + 300) << names[i];
+  }
+
+  // A crash now: the copy reads every durable record; the zeros are a torn tail.
+  const fs::path crashed = dir.path() / "crashed";
+  fs::create_directories(crashed);
+  for (const auto& n : names) fs::copy_file(dir.path() / n, crashed / n);
+  LogEnd crashed_end;
+  EXPECT_EQ(Offsets(ReadAll(FileSystem::Posix(), crashed, 0, &crashed_end)), Range(0, next));
+  ASSERT_EQ(crashed_end.notices.size(), 1u);
+  EXPECT_NE(crashed_end.notices[0].find("zero-filled tail"), std::string::npos)
+      << crashed_end.notices[0];
+  EXPECT_EQ(crashed_end.next_offset, next);
+
+  ASSERT_TRUE(log->Close().ok());
+  fs::remove_all(crashed);
+  EXPECT_FALSE(fs::exists(dir.path() / "next-segment.stdblog-spare"));
+  LogEnd end;
+  EXPECT_EQ(Offsets(ReadAll(FileSystem::Posix(), dir.path(), 0, &end)), Range(0, next));
+  EXPECT_TRUE(end.notices.empty()) << end.notices[0];
+  EXPECT_LT(FileBytes(dir.path() / active), kSegmentBytes);
+
+  // Appending continues after a restart, into preallocated segments again.
+  log = OpenLog(options);
+  ASSERT_NE(log, nullptr);
+  AppendRange(*log, next, 100);
+  ASSERT_TRUE(obs.WaitDurable(next + 99));
+  ASSERT_TRUE(log->Close().ok());
+  EXPECT_EQ(Offsets(ReadAll(FileSystem::Posix(), dir.path(), 0, &end)), Range(0, next + 100));
+  EXPECT_TRUE(end.notices.empty());
+}
+
+TEST(CommitLog, GroupsStayWithinReadLogsTornTailWindow) {
+  // Proves no write + fsync covers more than kGroupBytesMax bytes (ReadLog treats
+  // damage that far from the end of the last segment as corruption), except a larger
+  // record, which is written alone with its frame header synced first, so its checked
+  // length bounds a torn tail.
+  TempDir dir;
+  FaultyFileSystem faulty;
+  Observer obs;
+  auto log = OpenLog(obs.Options(dir.path(), faulty));
+  ASSERT_NE(log, nullptr);
+  obs.Hold();  // the first record's group is held, so the rest queue up as one batch
+  for (uint64_t i = 0; i < 12; ++i) {
+    TxRecord r = SampleRecord(i);
+    r.args.assign(200u << 10, static_cast<uint8_t>(i));
+    ASSERT_TRUE(log->Append(std::move(r)).ok());
+    if (i == 0) {
+      ASSERT_TRUE(obs.WaitInCallback());
+    }
+  }
+  obs.Release();
+  ASSERT_TRUE(obs.WaitDurable(11));
+  {
+    std::lock_guard lock(faulty.sync_mu);
+    ASSERT_GE(faulty.bytes_per_sync.size(), 4u);  // the header, record 0, >= 2 groups
+    for (uint64_t b : faulty.bytes_per_sync) EXPECT_LE(b, kGroupBytesMax);
+    faulty.bytes_per_sync.clear();
+  }
+  TxRecord big = SampleRecord(12);
+  big.args.assign(3u << 20, 0x5a);
+  ASSERT_TRUE(log->Append(std::move(big)).ok());
+  ASSERT_TRUE(obs.WaitDurable(12));
+  {
+    std::lock_guard lock(faulty.sync_mu);
+    ASSERT_EQ(faulty.bytes_per_sync.size(), 2u);
+    EXPECT_GE(faulty.bytes_per_sync[0], kFrameHeaderBytes);  // the header's page first
+    EXPECT_LE(faulty.bytes_per_sync[0], 4096u);
+    EXPECT_GT(faulty.bytes_per_sync[1], kGroupBytesMax);
+    EXPECT_GT(faulty.bytes_per_sync[0] + faulty.bytes_per_sync[1], 3u << 20);
+  }
+  ASSERT_TRUE(log->Close().ok());
+  LogEnd end;
+  EXPECT_EQ(Offsets(ReadAll(FileSystem::Posix(), dir.path(), 0, &end)), Range(0, 13));
+  EXPECT_TRUE(end.notices.empty());
+}
+
+}  // namespace
+}  // namespace stdb::log

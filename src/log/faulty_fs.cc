@@ -31,6 +31,11 @@ class FaultyFile final : public WritableFile {
 
   Status Sync() override {
     faults_.syncs.fetch_add(1);
+    {
+      std::lock_guard lock(faults_.sync_mu);
+      faults_.bytes_per_sync.push_back(unsynced_);
+      unsynced_ = 0;
+    }
     if (faults_.fail_sync.load()) {
       return IoError("cannot fsync " + path_.string() + ": injected fsync failure");
     }
@@ -39,6 +44,13 @@ class FaultyFile final : public WritableFile {
   }
 
   uint64_t size() const override { return base_->size(); }
+
+  Status Truncate() override {
+    if (faults_.fail_sync.load()) {
+      return IoError("cannot truncate " + path_.string() + ": injected fsync failure");
+    }
+    return base_->Truncate();
+  }
 
  private:
   // Splits `data` into base writes of at most max_write_bytes (short writes), counting
@@ -49,6 +61,7 @@ class FaultyFile final : public WritableFile {
     do {
       const size_t n = std::min(piece_max, data.size());
       faults_.appends.fetch_add(1);
+      unsynced_ += n;
       STDB_RETURN_IF_ERROR(base_->Append(data.subspan(0, n)));
       data = data.subspan(n);
     } while (!data.empty());
@@ -56,6 +69,7 @@ class FaultyFile final : public WritableFile {
   }
 
   FaultyFileSystem& faults_;
+  uint64_t unsynced_ = 0;  // bytes written since the last Sync
   const std::unique_ptr<WritableFile> base_;
   const fs::path path_;
 };
@@ -69,6 +83,11 @@ Status Errno(const std::string& what, const fs::path& path) {
 Result<std::unique_ptr<WritableFile>> FaultyFileSystem::OpenAppend(const fs::path& path,
                                                                    uint64_t keep_bytes) {
   STDB_ASSIGN_OR_RETURN(auto base, base_.OpenAppend(path, keep_bytes));
+  return std::unique_ptr<WritableFile>(std::make_unique<FaultyFile>(*this, std::move(base), path));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultyFileSystem::OpenOverwrite(const fs::path& path) {
+  STDB_ASSIGN_OR_RETURN(auto base, base_.OpenOverwrite(path));
   return std::unique_ptr<WritableFile>(std::make_unique<FaultyFile>(*this, std::move(base), path));
 }
 

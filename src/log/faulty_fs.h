@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <cstdint>
 
 #include "log/file.h"
@@ -31,9 +33,14 @@ class FaultyFileSystem final : public FileSystem {
   // attempted (not SyncDirectory), and base writes issued (pieces of short writes).
   std::atomic<uint64_t> syncs{0};
   std::atomic<uint64_t> appends{0};
+  // The bytes each file Sync covered (written to that file since its previous Sync), in
+  // order, for tests of group sizes. Guarded by sync_mu.
+  std::mutex sync_mu;
+  std::vector<uint64_t> bytes_per_sync;
 
   Result<std::unique_ptr<WritableFile>> OpenAppend(const std::filesystem::path& path,
                                                    uint64_t keep_bytes) override;
+  Result<std::unique_ptr<WritableFile>> OpenOverwrite(const std::filesystem::path& path) override;
   Result<Bytes> ReadFile(const std::filesystem::path& path) override;
   Result<std::vector<std::string>> List(const std::filesystem::path& dir) override;
   Status CreateDirectories(const std::filesystem::path& dir) override;

@@ -46,6 +46,13 @@ class PosixFile final : public WritableFile {
 
   uint64_t size() const override { return size_; }
 
+  Status Truncate() override {
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0 || ::fdatasync(fd_) != 0) {
+      return Errno("cannot truncate", path_);
+    }
+    return Status::Ok();
+  }
+
  private:
   const int fd_;
   const fs::path path_;
@@ -79,6 +86,12 @@ class PosixFileSystem final : public FileSystem {
       return s;
     }
     return std::unique_ptr<WritableFile>(std::make_unique<PosixFile>(fd, path, size));
+  }
+
+  Result<std::unique_ptr<WritableFile>> OpenOverwrite(const fs::path& path) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("cannot open", path);
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixFile>(fd, path, 0));
   }
 
   Result<Bytes> ReadFile(const fs::path& path) override {
@@ -160,6 +173,20 @@ Status FileSystem::WriteFileDurably(const fs::path& path, ByteView data) {
   }
   STDB_RETURN_IF_ERROR(Rename(tmp, path));
   return SyncDirectory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+}
+
+Status FileSystem::WriteZeros(const fs::path& path, uint64_t bytes, const std::atomic<bool>* stop) {
+  STDB_ASSIGN_OR_RETURN(auto file, OpenAppend(path, 0));
+  const Bytes zeros(std::min<uint64_t>(bytes, 1 << 20), 0);
+  while (file->size() < bytes) {
+    if (stop != nullptr && stop->load()) return IoError("stopped writing " + path.string());
+    const uint64_t n = std::min<uint64_t>(zeros.size(), bytes - file->size());
+    STDB_RETURN_IF_ERROR(file->Append(ByteView(zeros.data(), static_cast<size_t>(n))));
+    // A piece at a time to the disk: 64 MiB of dirty pages flushed at once would stall
+    // the commit log's own fsyncs behind them.
+    STDB_RETURN_IF_ERROR(file->Sync());
+  }
+  return file->Sync();
 }
 
 FileSystem& FileSystem::Posix() {

@@ -6,6 +6,7 @@
 // by one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,8 +27,11 @@ class WritableFile {
   virtual Status Append(ByteView data) = 0;
   // Makes everything appended so far durable (fdatasync). kIo naming the file on failure.
   virtual Status Sync() = 0;
-  // Bytes in the file (what was there when opened plus what was appended).
+  // Bytes in the file (what was there when opened plus what was appended); for a file
+  // opened with OpenOverwrite, the bytes written (its preallocated rest is not counted).
   virtual uint64_t size() const = 0;
+  // Cuts the file at size() (dropping a preallocated rest) and makes that durable.
+  virtual Status Truncate() = 0;
 };
 
 class FileSystem {
@@ -39,6 +43,14 @@ class FileSystem {
   // keeps everything.
   virtual Result<std::unique_ptr<WritableFile>> OpenAppend(const std::filesystem::path& path,
                                                            uint64_t keep_bytes = UINT64_MAX) = 0;
+  // Opens the existing file `path` for writing from its first byte, keeping its length:
+  // writes overwrite what is there (a preallocated segment's zeros). size() starts at 0.
+  virtual Result<std::unique_ptr<WritableFile>> OpenOverwrite(const std::filesystem::path& path) = 0;
+  // Makes `path` a file of `bytes` zero bytes, durably (written and fsynced, so that
+  // later overwrites need no block allocation: fdatasync then flushes data only).
+  // If `stop` is given and becomes true, it stops between 1 MiB writes with kIo.
+  Status WriteZeros(const std::filesystem::path& path, uint64_t bytes,
+                    const std::atomic<bool>* stop = nullptr);
   // The whole contents of `path`. kNotFound if it does not exist, kIo otherwise.
   virtual Result<Bytes> ReadFile(const std::filesystem::path& path) = 0;
   // File names (not paths) in `dir`, sorted; empty if `dir` does not exist.

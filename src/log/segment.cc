@@ -81,11 +81,38 @@ struct Reader {
                           std::to_string(data.size() - pos) + " bytes dropped");
   }
 
+  // A bad frame at `pos` of the last segment (`frame_bytes` long, 0 if its length is
+  // unknown) is a torn tail when nothing but zeros follows it. In a prepared segment
+  // that a crash left uncut (it ends in at least a page of zeros) the writer's last
+  // group may have reached the disk out of order: holes and stray pages are expected
+  // within kGroupBytesMax bytes of the bad frame (or within the frame, if its checked
+  // length says it is longer); data beyond that was written after a later fsync, so the
+  // damage is in something that was durable.
+  static bool TornWindow(ByteView data, uint64_t pos, uint64_t frame_bytes) {
+    constexpr size_t kPage = 4096;
+    const bool uncut_prepared =
+        data.size() - pos > kPage && AllZero(data.subspan(data.size() - kPage));
+    const uint64_t window =
+        uncut_prepared ? std::max<uint64_t>(kGroupBytesMax, frame_bytes) : frame_bytes;
+    const uint64_t end = window >= data.size() - pos ? data.size() : pos + window;
+    return AllZero(data.subspan(end));
+  }
+
   Status Segment(const fs::path& file, ByteView data, uint64_t first, bool last) {
     STDB_ASSIGN_OR_RETURN(const bool has_header, CheckHeader(file, data, first, last));
     if (!has_header) return Status::Ok();
     end.last_segment = file;
     uint64_t pos = kSegmentHeaderBytes;
+    // Stops at a bad frame: a torn tail (last segment, nothing after the window) or
+    // corruption. `frame_bytes`: the frame's size if its length CRC checked, else 0.
+    const auto bad = [&](const std::string& torn_why, const std::string& corrupt_why,
+                         uint64_t frame_bytes) -> Status {
+      if (last && TornWindow(data, pos, frame_bytes)) {
+        TornTail(file, data, pos, torn_why);
+        return Status::Ok();
+      }
+      return Corrupt(file, pos, corrupt_why);
+    };
     while (pos < data.size()) {
       const ByteView rest = data.subspan(pos);
       if (last && AllZero(rest)) {
@@ -93,38 +120,35 @@ struct Reader {
         return Status::Ok();
       }
       if (rest.size() < kFrameHeaderBytes) {
-        if (last) {
-          TornTail(file, data, pos, "incomplete frame header");
-          return Status::Ok();
-        }
-        return Corrupt(file, pos, "incomplete frame header at the end of a closed segment");
+        return bad("incomplete frame header",
+                   "incomplete frame header at the end of a closed segment", kFrameHeaderBytes);
       }
       const uint32_t len = LoadU32(rest.data());
       if (Crc32c(rest.subspan(0, 4)) != LoadU32(rest.data() + 4)) {
-        return Corrupt(file, pos, "bad record length CRC");
+        return bad("bad record length CRC in the last group",
+                   last ? "bad record length CRC with data after the last group"
+                        : "bad record length CRC",
+                   0);
       }
       if (len > kRecordBytesMax) {
         return Corrupt(file, pos, "record length " + std::to_string(len) + " over the maximum");
       }
+      const uint64_t frame_bytes = kFrameHeaderBytes + uint64_t{len};
       if (len > rest.size() - kFrameHeaderBytes) {
-        if (last) {
-          TornTail(file, data, pos, "payload runs past the end of the file");
-          return Status::Ok();
-        }
-        return Corrupt(file, pos, "payload runs past the end of a closed segment");
+        return bad("payload runs past the end of the file",
+                   "payload runs past the end of a closed segment", frame_bytes);
       }
       const ByteView payload = rest.subspan(kFrameHeaderBytes, len);
       if (Crc32c(payload) != LoadU32(rest.data() + 8)) {
-        // The last write of a crash: the frame may be complete in size while its bytes
-        // were not all written (or the file was extended with zeros first).
-        if (last && AllZero(rest.subspan(kFrameHeaderBytes + len))) {
-          TornTail(file, data, pos, "bad payload CRC on the last record");
-          return Status::Ok();
-        }
-        return Corrupt(file, pos, "bad payload CRC with more records after it");
+        // The last group of a crash: the frame may be complete in size while its bytes
+        // were not all written (or were written out of order).
+        return bad("bad payload CRC in the last group",
+                   last ? "bad payload CRC with data after the last group"
+                        : "bad payload CRC in a closed segment",
+                   frame_bytes);
       }
       STDB_RETURN_IF_ERROR(Record(file, pos, payload));
-      pos += kFrameHeaderBytes + len;
+      pos += frame_bytes;
     }
     end.last_segment_valid_bytes = pos;
     return Status::Ok();

@@ -31,6 +31,11 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
 // Appends a segment header for `first_offset`.
 void AppendSegmentHeader(uint64_t first_offset, Bytes& out);
 
+// The most bytes the commit log writes between two fsyncs, unless a single record is
+// larger (it is then written alone, its frame header first: see CommitLog). ReadLog's
+// torn-tail window.
+inline constexpr uint64_t kGroupBytesMax = 1ull << 20;
+
 // Where appending resumes after reading the log.
 struct LogEnd {
   uint64_t next_offset = 0;  // the offset the next record gets
@@ -47,15 +52,19 @@ struct LogEnd {
 // `on_record` (an error from it stops reading and is returned).
 //
 // Torn tail vs corruption (nothing acknowledged is ever dropped silently):
-//   - In the LAST segment, an incomplete frame header, a payload that runs past the end
-//     of the file, a zero-filled rest of file, or a bad payload CRC on the very last
-//     record (followed by nothing or only zeros) is a torn write: reading stops there
-//     and LogEnd says where to cut. So is a last segment shorter than its header or all
-//     zeros (a crash while it was being started): last_segment_valid_bytes is then 0
-//     and CommitLog::Open writes the segment again.
+//   - The writer has at most one group written and not yet fsynced, of at most
+//     kGroupBytesMax bytes (or one larger record alone). Its pages may reach the disk in
+//     any order. So in the LAST segment, a bad frame (an incomplete frame header, a bad
+//     length or payload CRC, a payload that runs past the end of the file, zeros) is a
+//     torn write when everything after it is zeros, or, in a prepared segment a crash
+//     left uncut (it ends in a page of zeros), everything from kGroupBytesMax bytes
+//     after it (or the end of that frame, if its checked length says it is longer):
+//     reading stops there and LogEnd says where to cut. So is a last segment shorter
+//     than its header or all zeros (a crash while it was being started):
+//     last_segment_valid_bytes is then 0 and CommitLog::Open writes the segment again.
 //   - Anything else is corruption and fails with kDecode naming the file and the byte
-//     offset: a bad length CRC (unless the rest of the file is zeros), a bad payload
-//     CRC with more data after it, an undecodable payload, an offset out of sequence, a
+//     offset: a bad frame with data beyond that window or in a closed segment, a record
+//     length over kRecordBytesMax, an undecodable payload, an offset out of sequence, a
 //     bad segment header, or a gap between segments at or after `from_offset`.
 // Segments wholly before `from_offset` are not read. A missing `dir` is an empty log
 // (next_offset = from_offset). If the log ends before `from_offset` (a snapshot newer

@@ -156,7 +156,7 @@ TEST(ReadLog, BadPayloadCrcOnTheLastRecordIsTruncated) {
       [](const fs::path& seg) {
         ASSERT_TRUE(FlipBit(seg, RecordStart(0, 4) + kFrameHeaderBytes + 30, 3).ok());
       },
-      4, "bad payload CRC on the last record");
+      4, "bad payload CRC in the last group");
 }
 
 TEST(ReadLog, TornSegmentHeaderInTheLastSegmentIsRestarted) {
@@ -180,32 +180,125 @@ TEST(ReadLog, TornSegmentHeaderInTheLastSegmentIsRestarted) {
   EXPECT_TRUE(after.notices.empty());
 }
 
+// Appends a prepared segment's uncut rest: what a crash leaves after the last group.
+void AppendPreparedZeros(const fs::path& seg) {
+  std::ofstream f(seg, std::ios::binary | std::ios::app);
+  const std::string zeros(8192, '\0');
+  f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+}
+
+// Records enough to put more than kGroupBytesMax (ReadLog's torn-tail window) after
+// record 2: damage there was durable before anything beyond the window was written.
+constexpr uint64_t kRecordsPastTheWindow = 6000;
+
 TEST(ReadLog, FlippedBitInAMiddlePayloadIsCorruption) {
-  // Proves damage followed by intact records is never cut off as a torn tail.
+  // Proves damage followed by more than one group's worth of records is never cut off
+  // as a torn tail.
+  TempDir dir;
+  AppendRecords(dir.path(), kRecordsPastTheWindow);
+  ASSERT_GT(RecordStart(0, kRecordsPastTheWindow) - RecordStart(0, 3), kGroupBytesMax);
+  const uint64_t at = RecordStart(0, 2);
+  ASSERT_TRUE(FlipBit(Segment(dir, 0), at + kFrameHeaderBytes + 40, 0).ok());
+  AppendPreparedZeros(Segment(dir, 0));  // even in a prepared segment a crash left uncut
+  ExpectCorruptAt(ReadStatus(dir.path()), Segment(dir, 0), at,
+                  "bad payload CRC with data after the last group");
+}
+
+TEST(ReadLog, FlippedBitInAFewRecordsFromTheEndIsCorruption) {
+  // Proves a segment that does not end in a prepared rest of zeros (appended, or cut at
+  // a clean close) gets no window: damage with records after it is corruption.
   TempDir dir;
   AppendRecords(dir.path(), 5);
   const uint64_t at = RecordStart(0, 2);
   ASSERT_TRUE(FlipBit(Segment(dir, 0), at + kFrameHeaderBytes + 40, 0).ok());
-  ExpectCorruptAt(ReadStatus(dir.path()), Segment(dir, 0), at, "bad payload CRC");
+  ExpectCorruptAt(ReadStatus(dir.path()), Segment(dir, 0), at,
+                  "bad payload CRC with data after the last group");
+}
+
+TEST(ReadLog, FlippedBitInAClosedSegmentIsCorruption) {
+  // Proves damage in a segment that is not the last is corruption however little
+  // follows it (only the last segment was being written).
+  TempDir dir;
+  AppendRecords(dir.path(), 6, kSmallSegmentBytes);
+  const uint64_t at = RecordStart(0, 1);
+  ASSERT_TRUE(FlipBit(Segment(dir, 0), at + kFrameHeaderBytes + 40, 0).ok());
+  ExpectCorruptAt(ReadStatus(dir.path()), Segment(dir, 0), at, "bad payload CRC in a closed segment");
 }
 
 TEST(ReadLog, FlippedBitInAMiddleLengthIsCorruption) {
   // Proves a damaged length is caught by its own CRC, not followed to a wrong place.
   TempDir dir;
-  AppendRecords(dir.path(), 5);
+  AppendRecords(dir.path(), kRecordsPastTheWindow);
   const uint64_t at = RecordStart(0, 2);
   ASSERT_TRUE(FlipBit(Segment(dir, 0), at + 1, 2).ok());
   ExpectCorruptAt(ReadStatus(dir.path()), Segment(dir, 0), at, "bad record length CRC");
 }
 
-TEST(ReadLog, FlippedBitInTheLastLengthIsCorruption) {
-  // Proves a bad length CRC is corruption even at the end of the last segment: a torn
-  // write leaves a short or zero-filled frame, not a full one with a wrong length.
+TEST(ReadLog, BadLengthInTheLastGroupIsTruncated) {
+  // Proves a frame header that did not reach the disk intact in the last group (its
+  // pages can land in any order in a prepared segment) is a torn write.
+  ExpectTornTailRepaired(
+      [](const fs::path& seg) {
+        ASSERT_TRUE(FlipBit(seg, RecordStart(0, 4), 5).ok());
+        AppendPreparedZeros(seg);
+      },
+      4, "bad record length CRC in the last group");
+}
+
+TEST(ReadLog, FlippedBitInTheLastLengthOfAnAppendedSegmentIsCorruption) {
+  // Proves a bad length CRC at the end of a segment without a prepared rest is
+  // corruption: appending leaves a short or zero-filled frame, not a full one with a
+  // wrong length.
   TempDir dir;
   AppendRecords(dir.path(), 5);
   const uint64_t at = RecordStart(0, 4);
   ASSERT_TRUE(FlipBit(Segment(dir, 0), at, 5).ok());
   ExpectCorruptAt(ReadStatus(dir.path()), Segment(dir, 0), at, "bad record length CRC");
+}
+
+TEST(ReadLog, HoleInTheLastGroupWithItsLaterPagesPresentIsTruncated) {
+  // Proves the crash a prepared segment allows is a torn tail, not corruption: the last
+  // group's middle page never reached the disk (zeros), the pages after it did, and the
+  // prepared zeros follow. Reading stops at the hole; the records after it were never
+  // acknowledged (their group's fsync had not returned).
+  ExpectTornTailRepaired(
+      [](const fs::path& seg) {
+        const uint64_t from = RecordStart(0, 2), to = RecordStart(0, 3);
+        std::fstream f(seg, std::ios::binary | std::ios::in | std::ios::out);
+        f.seekp(static_cast<std::streamoff>(from));
+        const std::string zeros(to - from, '\0');
+        f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+        f.close();
+        AppendPreparedZeros(seg);
+      },
+      2, "bad record length CRC in the last group");
+}
+
+TEST(ReadLog, ALargeRecordTornPastTheWindowIsTruncatedByItsOwnLength) {
+  // Proves a record larger than kGroupBytesMax (written alone, frame header first)
+  // whose end did not reach the disk is a torn tail: its checked length, not the group
+  // window, bounds where stray pages may be.
+  TempDir dir;
+  AppendRecords(dir.path(), 2);
+  const fs::path seg = Segment(dir, 0);
+  const uint64_t at = RecordStart(0, 2);
+  {
+    TxRecord big = SampleRecord(2);
+    big.args.assign(3u << 20, 0x5a);
+    Bytes framed;
+    AppendFramedRecord(big, framed);
+    ASSERT_GT(framed.size(), kGroupBytesMax + 4096);
+    // A page of zeros 1.5 MiB in: a page lost; the rest, past the window, arrived.
+    std::fill(framed.begin() + (3 << 19), framed.begin() + (3 << 19) + 4096, 0);
+    std::ofstream f(seg, std::ios::binary | std::ios::app);
+    f.write(reinterpret_cast<const char*>(framed.data()), static_cast<std::streamsize>(framed.size()));
+  }
+  LogEnd end;
+  EXPECT_EQ(Offsets(ReadAll(FileSystem::Posix(), dir.path(), 0, &end)), Range(0, 2));
+  EXPECT_EQ(end.last_segment_valid_bytes, at);
+  ASSERT_EQ(end.notices.size(), 1u);
+  EXPECT_NE(end.notices[0].find("bad payload CRC in the last group"), std::string::npos)
+      << end.notices[0];
 }
 
 TEST(ReadLog, MissingMiddleSegmentIsCorruption) {
