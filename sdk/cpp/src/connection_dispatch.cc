@@ -180,31 +180,28 @@ void ConnectionImpl::OnSubscribeApplied(protocol::SubscribeApplied& m) {
   if (callbacks.on_applied) callbacks.on_applied(SubscriptionHandle{m.query_set_id});
 }
 
+bool ConnectionImpl::TakeSubscription(uint32_t query_set_id, SubscribeCallbacks& callbacks) {
+  std::lock_guard lock(reg_mu);
+  auto it = subscriptions.find(query_set_id);
+  if (it == subscriptions.end()) return false;
+  callbacks = std::move(it->second.callbacks);
+  subscriptions.erase(it);
+  return true;
+}
+
 void ConnectionImpl::OnMessage(protocol::ServerMessage& message) {
   if (auto* m = std::get_if<protocol::SubscribeApplied>(&message)) return OnSubscribeApplied(*m);
   if (auto* m = std::get_if<protocol::UnsubscribeApplied>(&message)) {
     if (m->rows) ApplyDelta(DeltaOf(*m->rows, false));
     ForgetAwaited(m->query_set_id);
     SubscribeCallbacks callbacks;
-    {
-      std::lock_guard lock(reg_mu);
-      auto it = subscriptions.find(m->query_set_id);
-      if (it == subscriptions.end()) return;
-      callbacks = it->second.callbacks;
-      subscriptions.erase(it);
-    }
+    if (!TakeSubscription(m->query_set_id, callbacks)) return;
     if (callbacks.on_unsubscribed) callbacks.on_unsubscribed(SubscriptionHandle{m->query_set_id});
     return;
   }
   if (auto* m = std::get_if<protocol::SubscriptionError>(&message)) {
     SubscribeCallbacks callbacks;
-    {
-      std::lock_guard lock(reg_mu);
-      auto it = subscriptions.find(m->query_set_id);
-      if (it == subscriptions.end()) return;
-      callbacks = it->second.callbacks;
-      subscriptions.erase(it);
-    }
+    if (!TakeSubscription(m->query_set_id, callbacks)) return;
     ForgetAwaited(m->query_set_id);
     if (callbacks.on_error) {
       callbacks.on_error(SubscriptionHandle{m->query_set_id},

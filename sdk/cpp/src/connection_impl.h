@@ -273,6 +273,9 @@ struct ConnectionImpl {
                    std::vector<std::string> inserted);
   void FinishResync();
   void ForgetAwaited(uint32_t query_set_id);
+  // Removes a subscription that ended (unsubscribed, or refused by the server) and hands
+  // back its callbacks; false if it is not registered (any more).
+  bool TakeSubscription(uint32_t query_set_id, SubscribeCallbacks& callbacks);
   TableState& Table(const std::string& name);
   std::optional<std::string> PrimaryKeyOf(const std::string& table, const std::string& row);
   // Completes (callback, then future) and forgets the request, if it is still pending.
