@@ -32,7 +32,7 @@ namespace {
 // A queued record and its framed size (for the queue's byte bound).
 struct Pending {
   TxRecord record;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;  // framed: kFrameHeaderBytes + the payload
   std::chrono::steady_clock::time_point appended;
 };
 
@@ -260,8 +260,7 @@ struct CommitLog::Impl {
       if ((size >= options.segment_bytes || leave) && size > kSegmentHeaderBytes) {
         STDB_RETURN_IF_ERROR(Flush());
         STDB_RETURN_IF_ERROR(Roll(p.record.offset));
-      } else if (buffer_records > 0 &&
-                 buffer.size() + kFrameHeaderBytes + RecordPayloadBytes(p.record) > kGroupBytesMax) {
+      } else if (buffer_records > 0 && buffer.size() + p.bytes > kGroupBytesMax) {
         STDB_RETURN_IF_ERROR(Flush());
       }
       AppendFramedRecord(p.record, buffer);
