@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "base/random.h"
+#include "base/thread.h"
 #include "sats/bsatn.h"
 #include "sql/dml.h"
 #include "sql/parser.h"
@@ -211,6 +212,7 @@ void Database::EnqueueUnbounded(Work work) {
 }
 
 void Database::Run() {
+  SetThreadName("stdb-worker");
   while (true) {
     std::optional<QueuedWork> work;
     if (auto next = scheduler_.NextDue()) {
@@ -466,6 +468,7 @@ void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>
   if (held.empty()) return;
   // One entry for the whole batch: the release queue's cost does not grow with the
   // number of subscribers.
+  const uint64_t sends = held.size();
   AfterDurable(
       [held = std::move(held)](const Status* failed) mutable {
         for (auto& [outbox, message] : held) {
@@ -477,15 +480,16 @@ void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>
           }
         }
       },
-      held_bytes);
+      held_bytes, sends);
 }
 
-void Database::AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes) {
+void Database::AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes,
+                            uint64_t sends) {
   if (!durability_) {
     action(nullptr);
     return;
   }
-  durability_->releases().Release(durability_->records(), std::move(action), bytes);
+  durability_->releases().Release(durability_->records(), std::move(action), bytes, sends);
 }
 
 std::optional<Status> Database::WriteRefusal() const {

@@ -239,8 +239,10 @@ class Database {
   std::optional<Status> WriteRefusal() const;
   // Runs `action` once every transaction committed so far is durable (at once when not
   // durable), or with the log's failure.
-  // `bytes`: what the action holds, for the release queue's bound.
-  void AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes = 0);
+  // `bytes`: what the action holds, for the release queue's bound; `sends`: how many
+  // messages it queues (a large fan-out runs on the release thread, not the log's).
+  void AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes = 0,
+                    uint64_t sends = 1);
   // Sends one message to `client`, after the fan-out collected so far in this request
   // (FlushFanout) unless `ahead_of_fanout` (the caller's ReducerResult).
   void Send(ClientId client, const protocol::ServerMessage& message,

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/thread.h"
 #include "obs/metrics.h"
 
 namespace stdb::db {
@@ -255,11 +256,16 @@ Result<Recovered> Recover(const std::string& db_name, const DurabilityOptions& o
 // ---------------------------------------------------------------------------------------
 // ReleaseQueue.
 
-ReleaseQueue::ReleaseQueue() : thread_([this] { Run(); }) {}
+ReleaseQueue::ReleaseQueue()
+    : thread_([this] {
+        SetThreadName("stdb-release");
+        Run();
+      }) {}
 
 ReleaseQueue::~ReleaseQueue() { Close(); }
 
-void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes) {
+void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes,
+                           uint64_t sends) {
   std::unique_lock lock(mu_);
   durable_cv_.wait(lock, [&] {
     return failure_.has_value() || closing_ ||
@@ -269,7 +275,7 @@ void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes
   });
   if (closing_) return;
   const bool wake = waiting_.empty();  // otherwise the thread is already due to look
-  waiting_.push_back(Waiting{after_records, std::move(action), bytes});
+  waiting_.push_back(Waiting{after_records, std::move(action), bytes, sends});
   waiting_bytes_ += bytes;
   if (wake) ready_cv_.notify_one();
 }
@@ -281,17 +287,13 @@ void ReleaseQueue::Run() {
                                "the database stopped before the transaction was durable");
   std::deque<std::pair<Waiting, const Status*>> ready;
   std::unique_lock lock(mu_);
-  auto can_run = [&] {
-    return !waiting_.empty() && (failure_.has_value() || closing_ ||
-                                 waiting_.front().after_records <= durable_records_);
-  };
   while (true) {
-    ready_cv_.wait(lock, [&] { return (closing_ && waiting_.empty()) || can_run(); });
+    ready_cv_.wait(lock, [&] { return !running_ && ((closing_ && waiting_.empty()) || CanRun()); });
     if (waiting_.empty()) return;  // closing, and everything has run
     // Take every result that may leave now, and run them in order without the lock, so
     // the worker can keep releasing meanwhile.
     const std::optional<Status> failure = failure_;
-    while (can_run()) {
+    while (CanRun()) {
       Waiting& w = waiting_.front();
       const Status* why = w.after_records <= durable_records_ ? nullptr
                           : failure                           ? &*failure
@@ -301,11 +303,18 @@ void ReleaseQueue::Run() {
       waiting_.pop_front();
     }
     durable_cv_.notify_all();  // room for a worker blocked on the bound
+    running_ = true;
     lock.unlock();
     for (auto& [w, why] : ready) w.action(why);
     ready.clear();
     lock.lock();
+    running_ = false;
   }
+}
+
+bool ReleaseQueue::CanRun() const {
+  return !waiting_.empty() && (failure_.has_value() || closing_ ||
+                               waiting_.front().after_records <= durable_records_);
 }
 
 void ReleaseQueue::Close() {
@@ -321,12 +330,39 @@ void ReleaseQueue::Close() {
 }
 
 void ReleaseQueue::OnDurable(uint64_t durable_offset) {
-  {
-    std::lock_guard lock(mu_);
-    durable_records_ = std::max(durable_records_, durable_offset + 1);
+  std::unique_lock lock(mu_);
+  durable_records_ = std::max(durable_records_, durable_offset + 1);
+  // Run the freed results here if they are few and nobody else is running results.
+  size_t ready = 0;
+  uint64_t sends = 0;
+  if (!running_ && !failure_ && !closing_) {
+    while (ready < waiting_.size() && waiting_[ready].after_records <= durable_records_ &&
+           sends <= kReleaseInlineSendsMax) {
+      sends += waiting_[ready++].sends;
+    }
   }
-  ready_cv_.notify_one();
-  durable_cv_.notify_all();
+  if (ready == 0 || sends > kReleaseInlineSendsMax) {
+    lock.unlock();
+    ready_cv_.notify_one();
+    durable_cv_.notify_all();
+    return;
+  }
+  for (size_t i = 0; i < ready; ++i) {
+    waiting_bytes_ -= waiting_.front().bytes;
+    inline_ready_.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  running_ = true;
+  lock.unlock();
+  durable_cv_.notify_all();  // the durable offset moved; room for a worker on the bound
+  for (Waiting& w : inline_ready_) w.action(nullptr);
+  inline_ready_.clear();
+  lock.lock();
+  running_ = false;
+  // Results that became ready meanwhile (released already durable) go to the thread.
+  const bool more = CanRun();
+  lock.unlock();
+  if (more) ready_cv_.notify_one();
 }
 
 void ReleaseQueue::OnFailure(const Status& why) {
@@ -447,6 +483,7 @@ Status Durability::WaitForSnapshots() {
 }
 
 void Durability::SnapshotLoop() {
+  SetThreadName("stdb-snapshot");
   while (true) {
     log::SnapshotData data;
     {

@@ -103,11 +103,15 @@ struct BackupSet {
 //
 // Every result the database produces (a transaction's messages to its subscribers, the
 // reply to an HTTP request) is handed to Release with the number of records appended so
-// far. The queue's own thread runs each result once all of those records are durable,
-// in the order released; if the log fails, every waiting result runs with the failure
-// instead (the client is told, never acknowledged). Neither the worker nor the log's
-// writer runs results: fanning a transaction out to a thousand subscribers delays
-// neither the next transaction nor the next fsync.
+// far. Each result runs once all of those records are durable, in the order released;
+// if the log fails, every waiting result runs with the failure instead (the client is
+// told, never acknowledged). The worker never runs results. Where they run: when a group
+// of records becomes durable and the results it frees make at most
+// kReleaseInlineSendsMax sends (queued messages), the log's writer runs them itself
+// right after its fsync, which saves a thread wake-up per group (measured: ~13k futex
+// calls and ~7k context switches per 300k transactions); larger batches go to the
+// queue's own thread, so fanning a transaction out to a thousand subscribers delays
+// neither the next transaction nor the next fsync. One runner at a time keeps the order.
 //
 // Bounded: at most kReleaseWaitingMax results (kReleaseWaitingBytesMax bytes of
 // messages) wait; Release then blocks the worker until the log catches up, which fills
@@ -119,6 +123,8 @@ struct BackupSet {
 // what an action releases.
 inline constexpr size_t kReleaseWaitingMax = 65536;
 inline constexpr uint64_t kReleaseWaitingBytesMax = 256ull << 20;
+// The most sends the log's writer runs itself after one fsync (see above).
+inline constexpr uint64_t kReleaseInlineSendsMax = 128;
 
 class ReleaseQueue {
  public:
@@ -132,8 +138,9 @@ class ReleaseQueue {
   ReleaseQueue& operator=(const ReleaseQueue&) = delete;
 
   // `after_records`: the action waits until this many records are durable. `bytes`: what
-  // it holds (for the bound).
-  void Release(uint64_t after_records, Action action, uint64_t bytes = 0);
+  // it holds (for the bound). `sends`: how many messages it queues (what it costs to run).
+  void Release(uint64_t after_records, Action action, uint64_t bytes = 0, uint64_t sends = 1);
+  // Called by the log's writer; may run the results it frees (see above).
   void OnDurable(uint64_t durable_offset);
   void OnFailure(const Status& why);
   // The failure, if the log failed.
@@ -150,8 +157,11 @@ class ReleaseQueue {
     uint64_t after_records;
     Action action;
     uint64_t bytes;
+    uint64_t sends;
   };
   void Run();
+  // Under mu_: whether the front result may run now.
+  bool CanRun() const;
 
   mutable std::mutex mu_;
   std::condition_variable durable_cv_;  // durable_records_, failure_, room in waiting_
@@ -161,6 +171,10 @@ class ReleaseQueue {
   uint64_t waiting_bytes_ = 0;
   std::optional<Status> failure_;
   bool closing_ = false;
+  // Results are being run (by the thread or by OnDurable's caller) outside the lock; the
+  // other runner waits, so results never overtake each other.
+  bool running_ = false;
+  std::vector<Waiting> inline_ready_;  // OnDurable's scratch (the log's writer only)
   // Set with failure_: lets the worker check for a failure on every transaction without
   // taking the lock.
   std::atomic<bool> failed_{false};

@@ -6,12 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <atomic>
-#include <mutex>
 #include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
 #include <thread>
-#include <set>
+#include <vector>
 
 #include "db/database.h"
 #include "db/db_test_util.h"
@@ -350,50 +351,112 @@ TEST_F(FailingDiskTest, ShortWritesStillMakeADurableLog) {
 
 // ---- ReleaseQueue ----
 
-TEST(ReleaseQueueTest, ResultsRunInOrderOnTheQueuesThreadOnlyOnceDurable) {
-  // Proves the release contract the fan-out relies on: nothing runs on the releasing
-  // (worker) thread, nothing runs before its records are durable, and results leave in
-  // the order released even when later ones became durable first.
-  ReleaseQueue q;
+// Records which thread ran which result, in order (a failed result as its negative).
+struct RunLog {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<int> ran;
-  std::set<std::thread::id> threads;
-  auto action = [&](int n) {
-    return [&, n](const Status* failed) {
+  std::vector<std::thread::id> threads;
+
+  ReleaseQueue::Action Action(int n) {
+    return [this, n](const Status* failed) {
       std::lock_guard lock(mu);
       ran.push_back(failed == nullptr ? n : -n);
-      threads.insert(std::this_thread::get_id());
+      threads.push_back(std::this_thread::get_id());
       cv.notify_all();
     };
-  };
-  auto wait_for = [&](size_t count) {
+  }
+  bool WaitFor(size_t count) {
     std::unique_lock lock(mu);
     return cv.wait_for(lock, testing::kWaitTimeout, [&] { return ran.size() >= count; });
-  };
-  q.Release(1, action(1));
-  q.Release(3, action(2));
-  q.Release(2, action(3));  // durable before 2's records, but released after it
-  q.Release(5, action(4));
-  {
-    std::lock_guard lock(mu);
-    EXPECT_TRUE(ran.empty());
   }
-  q.OnDurable(0);  // 1 record durable
-  ASSERT_TRUE(wait_for(1));
-  q.OnDurable(2);  // 3 records
-  ASSERT_TRUE(wait_for(3));
-  {
+  std::vector<int> Ran() {
     std::lock_guard lock(mu);
-    EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+    return ran;
   }
+  std::thread::id ThreadOf(size_t i) {
+    std::lock_guard lock(mu);
+    return threads.at(i);
+  }
+};
+
+// Calls OnDurable from another thread, as the log's writer does; returns that thread's id.
+std::thread::id OnDurableFromWriter(ReleaseQueue& q, uint64_t offset) {
+  std::thread::id id;
+  std::thread writer([&] {
+    id = std::this_thread::get_id();
+    q.OnDurable(offset);
+  });
+  writer.join();
+  return id;
+}
+
+TEST(ReleaseQueueTest, ResultsRunInOrderOnlyOnceDurableAndNeverOnTheReleasingThread) {
+  // Proves the release contract the fan-out relies on: nothing runs on the releasing
+  // (worker) thread, nothing runs before its records are durable, and results leave in
+  // the order released even when later ones became durable first. Few results run on
+  // the thread that reported them durable (the log's writer).
+  ReleaseQueue q;
+  RunLog log;
+  q.Release(1, log.Action(1));
+  q.Release(3, log.Action(2));
+  q.Release(2, log.Action(3));  // durable before 2's records, but released after it
+  q.Release(5, log.Action(4));
+  EXPECT_TRUE(log.Ran().empty());
+  const auto writer1 = OnDurableFromWriter(q, 0);  // 1 record durable
+  ASSERT_TRUE(log.WaitFor(1));
+  EXPECT_EQ(log.ThreadOf(0), writer1);
+  const auto writer2 = OnDurableFromWriter(q, 2);  // 3 records
+  ASSERT_TRUE(log.WaitFor(3));
+  EXPECT_EQ(log.Ran(), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(log.ThreadOf(1), writer2);
+  EXPECT_EQ(log.ThreadOf(2), writer2);
   q.OnFailure(IoError("disk gone"));
-  ASSERT_TRUE(wait_for(4));
+  ASSERT_TRUE(log.WaitFor(4));
   q.Close();
-  std::lock_guard lock(mu);
-  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3, -4}));
-  EXPECT_EQ(threads.size(), 1u);
-  EXPECT_FALSE(threads.contains(std::this_thread::get_id()));
+  EXPECT_EQ(log.Ran(), (std::vector<int>{1, 2, 3, -4}));
+  for (size_t i = 0; i < 4; ++i) EXPECT_NE(log.ThreadOf(i), std::this_thread::get_id()) << i;
+}
+
+TEST(ReleaseQueueTest, AFanOutOverTheInlineLimitRunsOnTheQueuesOwnThread) {
+  ReleaseQueue q;
+  RunLog log;
+  q.Release(1, log.Action(1), 0, kReleaseInlineSendsMax + 1);
+  const auto writer = OnDurableFromWriter(q, 0);
+  ASSERT_TRUE(log.WaitFor(1));
+  EXPECT_NE(log.ThreadOf(0), writer);
+  EXPECT_NE(log.ThreadOf(0), std::this_thread::get_id());
+  // Small results together over the limit go to the thread too.
+  q.Release(2, log.Action(2), 0, kReleaseInlineSendsMax / 2 + 1);
+  q.Release(2, log.Action(3), 0, kReleaseInlineSendsMax / 2 + 1);
+  const auto writer2 = OnDurableFromWriter(q, 1);
+  ASSERT_TRUE(log.WaitFor(3));
+  EXPECT_EQ(log.Ran(), (std::vector<int>{1, 2, 3}));
+  EXPECT_NE(log.ThreadOf(1), writer2);
+  EXPECT_NE(log.ThreadOf(2), writer2);
+}
+
+TEST(ReleaseQueueTest, AResultNeverOvertakesOneStillRunningOnTheOtherThread) {
+  // A large fan-out runs on the queue's thread and is slow; the writer then reports the
+  // next small result durable. It must wait for the fan-out, not run first.
+  ReleaseQueue q;
+  RunLog log;
+  std::promise<void> unblock;
+  std::shared_future<void> unblocked = unblock.get_future().share();
+  std::promise<void> started;
+  q.Release(1, [&, unblocked](const Status* failed) {
+    started.set_value();
+    unblocked.wait();
+    log.Action(1)(failed);
+  }, 0, kReleaseInlineSendsMax + 1);
+  q.Release(2, log.Action(2));
+  OnDurableFromWriter(q, 0);
+  ASSERT_EQ(started.get_future().wait_for(testing::kWaitTimeout), std::future_status::ready);
+  OnDurableFromWriter(q, 1);  // result 2 is durable, but 1 is still running
+  EXPECT_TRUE(log.Ran().empty());
+  unblock.set_value();
+  ASSERT_TRUE(log.WaitFor(2));
+  EXPECT_EQ(log.Ran(), (std::vector<int>{1, 2}));
 }
 
 TEST(ReleaseQueueTest, CloseRunsWhatWaitsWithAFailureIfItNeverBecameDurable) {

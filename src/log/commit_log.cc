@@ -24,6 +24,8 @@
 #include <optional>
 #include <utility>
 
+#include "base/thread.h"
+
 namespace stdb::log {
 namespace fs = std::filesystem;
 
@@ -319,11 +321,17 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(Options options, const LogEnd
   }
   STDB_ASSERT(!m.segments.empty() && m.segments.back() == m.file_first);
   m.durable_end = DurableEnd{m.durable, m.file_first, m.file->size()};
-  m.writer = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  m.writer = std::thread([raw = log.get()] {
+    SetThreadName("stdb-log");
+    raw->WriterLoop();
+  });
   if (m.options.preallocate) {
     // A spare left by a crash is not trusted (it may be partly written): made again.
     m.fs.Remove(m.SparePath()).IgnoreError();
-    m.preparer = std::thread([&m] { m.PrepareLoop(); });
+    m.preparer = std::thread([&m] {
+      SetThreadName("stdb-log-prep");
+      m.PrepareLoop();
+    });
   }
   return log;
 }

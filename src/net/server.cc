@@ -4,10 +4,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -22,6 +22,7 @@
 #include "auth/identity.h"
 #include "auth/token.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "db/registry.h"
 #include "module/schema.h"
 #include "net/async.h"
@@ -70,12 +71,24 @@ struct Authed {
 
 struct Server::Impl {
   Impl(ServerOptions o, db::Registry& r, auth::TokenAuthority& t)
-      : options(std::move(o)), registry(r), tokens(t), ioc(options.io_threads) {}
+      : options(std::move(o)), registry(r), tokens(t) {
+    for (int i = 0; i < std::max(1, options.io_threads); ++i) {
+      // One thread runs each context (hint 1): handlers it posts to itself take no lock,
+      // and an idle thread sleeps in epoll_wait rather than on a condition variable that
+      // every post from the release thread would have to signal.
+      iocs.push_back(std::make_unique<asio::io_context>(1));
+      keep_running.emplace_back(iocs.back()->get_executor());
+    }
+  }
 
   ServerOptions options;
   db::Registry& registry;
   auth::TokenAuthority& tokens;
-  asio::io_context ioc;
+  // One io_context per IO thread; each connection lives on one of them (round robin), so
+  // its handlers are serialized without a strand. iocs[0] also runs the acceptor.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  size_t next_ioc = 0;  // Listen's coroutine only
   std::optional<tcp::acceptor> acceptor;
   asio::thread_pool blocking{1};  // publish: writes files, loads modules, runs init
   std::vector<std::thread> threads;
@@ -542,7 +555,7 @@ asio::awaitable<void> Server::Impl::FollowLogs(beast::tcp_stream& stream, const 
   auto [head_ec, head_n] = co_await http::async_write_header(stream, serializer, kNoThrow);
   if (head_ec) co_return;
 
-  // The coroutine waits on `wake`; the writer's thread cancels it (through this strand)
+  // The coroutine waits on `wake`; the writer's thread cancels it (through the connection's executor)
   // when a line arrives, and so does the socket turning readable (the client closed, or
   // sent something, which a follower has no reason to do).
   auto executor = co_await asio::this_coro::executor;
@@ -807,7 +820,8 @@ asio::awaitable<void> Server::Impl::HttpSession(beast::tcp_stream stream) {
 
 asio::awaitable<void> Server::Impl::Listen() {
   while (true) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), kNoThrow);
+    asio::io_context& ioc = *iocs[next_ioc++ % iocs.size()];
+    auto [ec, socket] = co_await acceptor->async_accept(ioc, kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) continue;  // e.g. EMFILE: keep serving existing clients
     socket.set_option(tcp::no_delay(true), ec);
@@ -835,7 +849,7 @@ Result<uint16_t> Server::Start() {
   auto address = asio::ip::make_address(im.options.address, ec);
   if (ec) return InvalidArgument("invalid bind address '" + im.options.address + "'");
   tcp::endpoint endpoint(address, im.options.port);
-  im.acceptor.emplace(im.ioc);
+  im.acceptor.emplace(*im.iocs[0]);
   if (im.acceptor->open(endpoint.protocol(), ec); ec) {
     return IoError("cannot open socket: " + ec.message());
   }
@@ -848,7 +862,7 @@ Result<uint16_t> Server::Start() {
     return IoError("cannot listen: " + ec.message());
   }
   const uint16_t port = im.acceptor->local_endpoint().port();
-  asio::co_spawn(im.ioc, im.Listen(), [](std::exception_ptr e) {
+  asio::co_spawn(*im.iocs[0], im.Listen(), [](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -856,8 +870,11 @@ Result<uint16_t> Server::Start() {
       LogError("http", std::string("listener failed: ") + ex.what());
     }
   });
-  for (int i = 0; i < std::max(1, im.options.io_threads); ++i) {
-    im.threads.emplace_back([&im] { im.ioc.run(); });
+  for (auto& ioc : im.iocs) {
+    im.threads.emplace_back([ioc = ioc.get()] {
+      SetThreadName("stdb-io");
+      ioc->run();
+    });
   }
   return port;
 }
@@ -875,12 +892,12 @@ void Server::Stop() {
     im.stopped = true;
   }
   if (im.acceptor) {
-    asio::post(im.ioc, [&im] {
+    asio::post(*im.iocs[0], [&im] {
       boost::system::error_code ec;
       im.acceptor->close(ec);
     });
   }
-  im.ioc.stop();
+  for (auto& ioc : im.iocs) ioc->stop();
   for (auto& t : im.threads) t.join();
   im.threads.clear();
   im.blocking.join();

@@ -1,7 +1,8 @@
 // Server: the HTTP + WebSocket front end (routes in docs/http-api.md, client protocol in
-// docs/protocol.md). Boost.Beast on a pool of IO threads; each connection runs on its
-// own strand; database work is handed to each database's worker thread and results come
-// back to the connection's strand, so IO threads never wait on a database.
+// docs/protocol.md). Boost.Beast on IO threads, each running its own io_context; each
+// connection lives on one of them (round robin), so its handlers never run concurrently;
+// database work is handed to each database's worker thread and results are posted back
+// to the connection's thread, so IO threads never wait on a database.
 //
 // Thread safety: Start, Wait and Stop may be called from any thread; Stop is idempotent.
 #pragma once

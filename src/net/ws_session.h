@@ -5,7 +5,7 @@
 // connection with a reason; the database and other clients are unaffected.
 //
 // Writing: the database queues encoded ServerMessages through Send (any thread) into a
-// locked outbox. A chain of writes on the strand takes what has queued and writes it in
+// locked outbox. A chain of writes on the connection's IO thread takes what has queued and writes it in
 // order: under v3 as one frame carrying every queued message (up to kFrameBatchBytes),
 // under v2 one frame per message. The frame is compressed (gzip/brotli, as the client
 // asked) when its payload is above 1 KiB. Send starts the chain (one post) only when it
@@ -17,7 +17,7 @@
 // Idle connections are pinged and dropped after WsLimits::idle_timeout of silence.
 //
 // Thread safety: Send and Close may be called from any thread; everything else runs on
-// the connection's strand.
+// the connection's IO thread (its executor).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
