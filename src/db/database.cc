@@ -213,29 +213,31 @@ void Database::EnqueueUnbounded(Work work) {
 
 void Database::Run() {
   SetThreadName("stdb-worker");
+  std::vector<QueuedWork> batch;
   while (true) {
-    std::optional<QueuedWork> work;
+    std::optional<std::chrono::microseconds> wait;
     if (auto next = scheduler_.NextDue()) {
       // Wake for the next due row. The wait is capped so that a clock that jumps (a
       // test's ManualClock, or the wall clock being set) is noticed within a second.
-      const int64_t wait = std::clamp<int64_t>(
+      wait = std::chrono::microseconds(std::clamp<int64_t>(
           SaturatingAdd(*next, -std::max<int64_t>(options_.clock->NowMicros(), INT64_MIN + 1)), 0,
-          kScheduleWaitMaxMicros);
-      bool closed = false;
-      work = queue_.PopFor(std::chrono::microseconds(wait), closed);
-      if (closed) return;
-    } else {
-      work = queue_.Pop();
-      if (!work) return;
+          kScheduleWaitMaxMicros));
     }
-    // Due rows run before the request that woke the worker: a request sees the effects
-    // of every schedule due before it was handled.
-    RunDueSchedules();
-    // The scheduled transactions' updates leave before anything the request sends.
-    FlushFanout();
-    if (work) {
-      ScopedRequestId request(work->request);
-      work->work();
+    batch.clear();
+    if (!queue_.PopBatch(batch, kWorkBatchMax, wait)) return;  // closed and drained
+    if (batch.empty()) {  // woken for due rows only
+      RunDueSchedules();
+      FlushFanout();
+      continue;
+    }
+    for (QueuedWork& work : batch) {
+      // Due rows run before each request: a request sees the effects of every schedule
+      // due before it was handled.
+      RunDueSchedules();
+      // The scheduled transactions' updates leave before anything the request sends.
+      FlushFanout();
+      ScopedRequestId request(work.request);
+      work.work();
       FlushFanout();
     }
   }

@@ -83,6 +83,9 @@ struct SqlResult {
 // Bounded: requests waiting for the worker. Beyond this, new requests are refused
 // with kOverloaded (WebSocket clients are disconnected, HTTP gets 503).
 inline constexpr size_t kWorkQueueMax = 16384;
+// Bounded: requests the worker takes from the queue at once (one lock per batch). So at
+// most kWorkQueueMax + kWorkBatchMax requests are held.
+inline constexpr size_t kWorkBatchMax = 256;
 // Bounded: scheduled reducers run per worker wake-up before the next request.
 inline constexpr int kScheduledCallsPerWakeMax = 64;
 // The longest the worker sleeps while rows are scheduled (see Database::Run).

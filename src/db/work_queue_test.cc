@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace stdb::db {
 namespace {
@@ -78,6 +80,46 @@ TEST(WorkQueue, ManyProducersOneConsumerLoseNothing) {
   }
   for (auto& t : producers) t.join();
   EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(WorkQueue, PopBatchTakesAtMostMaxInOrderAndFreesRoomForProducers) {
+  WorkQueue<int> q(4);
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(q.TryPush(i));
+  EXPECT_FALSE(q.TryPush(5));
+  std::vector<int> out;
+  ASSERT_TRUE(q.PopBatch(out, 3));
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3}));
+  // What the consumer took no longer counts against the capacity.
+  EXPECT_TRUE(q.TryPush(5));
+  EXPECT_TRUE(q.TryPush(6));
+  EXPECT_TRUE(q.TryPush(7));
+  EXPECT_FALSE(q.TryPush(8));
+  ASSERT_TRUE(q.PopBatch(out, 100));
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+}
+
+TEST(WorkQueue, PopBatchTimesOutEmptyAndEndsOnlyOnceClosedAndDrained) {
+  WorkQueue<int> q(8);
+  std::vector<int> out;
+  EXPECT_TRUE(q.PopBatch(out, 8, std::chrono::microseconds(1000)));  // timeout: still open
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(q.TryPush(1));
+  q.Close();
+  EXPECT_TRUE(q.PopBatch(out, 8));
+  EXPECT_EQ(out, (std::vector<int>{1}));
+  EXPECT_FALSE(q.PopBatch(out, 8));
+  EXPECT_FALSE(q.PopBatch(out, 8, std::chrono::microseconds(1000)));
+  // A consumer blocked in PopBatch wakes for an item.
+  WorkQueue<int> q2(8);
+  auto waiting = std::async(std::launch::async, [&] {
+    std::vector<int> got;
+    q2.PopBatch(got, 8);
+    return got;
+  });
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  ASSERT_TRUE(q2.TryPush(9));
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(waiting.get(), (std::vector<int>{9}));
 }
 
 }  // namespace
