@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "db/durability.h"
+#include "db/outbox.h"
 #include "db/module_log.h"
 #include "db/scheduler.h"
 #include "db/work_queue.h"
@@ -51,18 +52,6 @@ using ClientId = subscribe::ClientId;
 struct Caller {
   U256 identity;
   u128 connection_id = 0;
-};
-
-// Where a WebSocket client's messages go. Implemented by the network session.
-class ClientOutbox {
- public:
-  virtual ~ClientOutbox() = default;
-  // Queues one encoded ServerMessage (its pieces may be shared with other clients'
-  // messages). Must not block. If the client cannot keep up, the implementation closes
-  // the connection (it never stalls the database).
-  virtual void Send(protocol::EncodedMessage message) = 0;
-  // Closes the connection with `reason` (sent as the WebSocket close reason).
-  virtual void Close(std::string reason) = 0;
 };
 
 // The outcome of a reducer called over HTTP.

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/thread.h"
+#include "db/outbox.h"
 #include "obs/metrics.h"
 
 namespace stdb::db {
@@ -305,7 +306,10 @@ void ReleaseQueue::Run() {
     durable_cv_.notify_all();  // room for a worker blocked on the bound
     running_ = true;
     lock.unlock();
-    for (auto& [w, why] : ready) w.action(why);
+    {
+      SendBatch batch;  // one wake-up per connection for the whole run
+      for (auto& [w, why] : ready) w.action(why);
+    }
     ready.clear();
     lock.lock();
     running_ = false;
@@ -355,7 +359,10 @@ void ReleaseQueue::OnDurable(uint64_t durable_offset) {
   running_ = true;
   lock.unlock();
   durable_cv_.notify_all();  // the durable offset moved; room for a worker on the bound
-  for (Waiting& w : inline_ready_) w.action(nullptr);
+  {
+    SendBatch batch;  // one wake-up per connection for the whole group
+    for (Waiting& w : inline_ready_) w.action(nullptr);
+  }
   inline_ready_.clear();
   lock.lock();
   running_ = false;

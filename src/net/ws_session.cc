@@ -59,9 +59,13 @@ void WsSession::Send(protocol::EncodedMessage message) {
   }
   if (!overflow.empty()) {
     Close(std::move(overflow));
-  } else if (wake) {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->WriteNext(); });
+  } else if (wake && !db::SendBatch::Defer(shared_from_this())) {
+    Flush();
   }
+}
+
+void WsSession::Flush() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->WriteNext(); });
 }
 
 void WsSession::Close(std::string reason) {

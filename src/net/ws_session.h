@@ -9,7 +9,9 @@
 // order: under v3 as one frame carrying every queued message (up to kFrameBatchBytes),
 // under v2 one frame per message. The frame is compressed (gzip/brotli, as the client
 // asked) when its payload is above 1 KiB. Send starts the chain (one post) only when it
-// is not running, so a busy connection costs the sender a lock and a push per message.
+// is not running, so a busy connection costs the sender a lock and a push per message;
+// under a db::SendBatch that post waits for the batch's end (Flush), so the replies of
+// one durable group leave in one frame.
 //
 // Bounded: the outbox holds at most WsLimits::outbox_messages_max messages and
 // outbox_bytes_max bytes. A client that falls that far behind is disconnected with the
@@ -64,6 +66,8 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   boost::asio::awaitable<void> Run();
 
   void Send(protocol::EncodedMessage message) override;
+  // Starts the write chain a deferred Send left (db::SendBatch).
+  void Flush() override;
   void Close(std::string reason) override;
 
  private:
