@@ -230,6 +230,9 @@ void Database::Run() {
       FlushFanout();
       continue;
     }
+    // Messages that go out without waiting for the log (in-memory databases,
+    // confirmed=false clients) wake each connection once per batch.
+    SendBatch sends;
     for (QueuedWork& work : batch) {
       // Due rows run before each request: a request sees the effects of every schedule
       // due before it was handled.
