@@ -265,7 +265,7 @@ struct CommitLog::Impl {
       } else if (buffer_records > 0 && buffer.size() + p.bytes > kGroupBytesMax) {
         STDB_RETURN_IF_ERROR(Flush());
       }
-      AppendFramedRecord(p.record, buffer);
+      AppendFramedRecord(p.record, p.bytes - kFrameHeaderBytes, buffer);
       if (options.on_group) buffer_appended.push_back(p.appended);
       buffer_last = p.record.offset;
       ++buffer_records;

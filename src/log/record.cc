@@ -253,7 +253,10 @@ Result<TxRecord> DecodeRecordPayload(ByteView payload) {
 }
 
 void AppendFramedRecord(const TxRecord& record, Bytes& out) {
-  const uint64_t payload_bytes = RecordPayloadBytes(record);
+  AppendFramedRecord(record, RecordPayloadBytes(record), out);
+}
+
+void AppendFramedRecord(const TxRecord& record, uint64_t payload_bytes, Bytes& out) {
   STDB_ASSERT_MSG(payload_bytes <= kRecordBytesMax, "record over kRecordBytesMax");
   const size_t start = out.size();
   // Grow geometrically: the writer frames a whole group into one buffer, and reserving

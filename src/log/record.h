@@ -77,5 +77,8 @@ inline constexpr size_t kFrameHeaderBytes = 12;
 // Appends a framed record (header + payload) to `out`.
 // REQUIRES: RecordPayloadBytes(record) <= kRecordBytesMax.
 void AppendFramedRecord(const TxRecord& record, Bytes& out);
+// The same, for a caller that already knows RecordPayloadBytes(record) (CommitLog computes
+// it once, when the record is queued; checked against what was encoded).
+void AppendFramedRecord(const TxRecord& record, uint64_t payload_bytes, Bytes& out);
 
 }  // namespace stdb::log
