@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <unordered_set>
 
 #include "base/log.h"
@@ -231,9 +232,15 @@ void Database::Run() {
       continue;
     }
     // Messages that go out without waiting for the log (in-memory databases,
-    // confirmed=false clients) wake each connection once per batch.
-    SendBatch sends;
+    // confirmed=false clients) wake each connection once per batch, but are not held
+    // longer than kSendBatchHoldMax behind slow requests.
+    std::optional<SendBatch> sends;
+    auto opened = std::chrono::steady_clock::now();
     for (QueuedWork& work : batch) {
+      if (!sends) {
+        sends.emplace();
+        opened = std::chrono::steady_clock::now();
+      }
       // Due rows run before each request: a request sees the effects of every schedule
       // due before it was handled.
       RunDueSchedules();
@@ -242,6 +249,7 @@ void Database::Run() {
       ScopedRequestId request(work.request);
       work.work();
       FlushFanout();
+      if (std::chrono::steady_clock::now() - opened > kSendBatchHoldMax) sends.reset();
     }
   }
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -75,6 +76,9 @@ inline constexpr size_t kWorkQueueMax = 16384;
 // Bounded: requests the worker takes from the queue at once (one lock per batch). So at
 // most kWorkQueueMax + kWorkBatchMax requests are held.
 inline constexpr size_t kWorkBatchMax = 256;
+// The longest the worker holds messages that skip the log (SendBatch) while it runs more
+// requests of the same batch.
+inline constexpr std::chrono::microseconds kSendBatchHoldMax{500};
 // Bounded: scheduled reducers run per worker wake-up before the next request.
 inline constexpr int kScheduledCallsPerWakeMax = 64;
 // The longest the worker sleeps while rows are scheduled (see Database::Run).
