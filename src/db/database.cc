@@ -232,11 +232,12 @@ void Database::Run() {
       continue;
     }
     // Messages that go out without waiting for the log (in-memory databases,
-    // confirmed=false clients) wake each connection once per batch, but are not held
-    // longer than kSendBatchHoldMax behind slow requests.
+    // confirmed=false clients) wake each connection once per batch, but are held at most
+    // kSendBatchHoldMax plus the one request that runs past it.
     std::optional<SendBatch> sends;
     auto opened = std::chrono::steady_clock::now();
     for (QueuedWork& work : batch) {
+      if (sends && std::chrono::steady_clock::now() - opened > kSendBatchHoldMax) sends.reset();
       if (!sends) {
         sends.emplace();
         opened = std::chrono::steady_clock::now();
@@ -249,7 +250,6 @@ void Database::Run() {
       ScopedRequestId request(work.request);
       work.work();
       FlushFanout();
-      if (std::chrono::steady_clock::now() - opened > kSendBatchHoldMax) sends.reset();
     }
   }
 }

@@ -77,7 +77,7 @@ inline constexpr size_t kWorkQueueMax = 16384;
 // most kWorkQueueMax + kWorkBatchMax requests are held.
 inline constexpr size_t kWorkBatchMax = 256;
 // The longest the worker holds messages that skip the log (SendBatch) while it runs more
-// requests of the same batch.
+// requests of the same batch (plus the one request that runs past it).
 inline constexpr std::chrono::microseconds kSendBatchHoldMax{500};
 // Bounded: scheduled reducers run per worker wake-up before the next request.
 inline constexpr int kScheduledCallsPerWakeMax = 64;

@@ -307,8 +307,20 @@ void ReleaseQueue::Run() {
     running_ = true;
     lock.unlock();
     {
-      SendBatch batch;  // one wake-up per connection for the whole run
-      for (auto& [w, why] : ready) w.action(why);
+      // One wake-up per connection per kReleaseInlineSendsMax sends: a long run (a
+      // stalled fsync freed thousands of results) must not hold every connection's
+      // writes until its end, or their outboxes would fill and they would be dropped.
+      std::optional<SendBatch> batch;
+      uint64_t batched = 0;
+      for (auto& [w, why] : ready) {
+        if (!batch) batch.emplace();
+        w.action(why);
+        batched += w.sends;
+        if (batched >= kReleaseInlineSendsMax) {
+          batch.reset();
+          batched = 0;
+        }
+      }
     }
     ready.clear();
     lock.lock();
@@ -366,10 +378,11 @@ void ReleaseQueue::OnDurable(uint64_t durable_offset) {
   inline_ready_.clear();
   lock.lock();
   running_ = false;
-  // Results that became ready meanwhile (released already durable) go to the thread.
-  const bool more = CanRun();
+  // Results that became ready meanwhile (released already durable) go to the thread; a
+  // Close that came meanwhile needs the thread to look again too.
+  const bool look = CanRun() || closing_;
   lock.unlock();
-  if (more) ready_cv_.notify_one();
+  if (look) ready_cv_.notify_one();
 }
 
 void ReleaseQueue::OnFailure(const Status& why) {

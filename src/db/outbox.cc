@@ -25,6 +25,8 @@ SendBatch::~SendBatch() {
   if (open_batches.deferred.empty()) open_batches.deferred = std::move(deferred);
 }
 
+bool SendBatch::Active() { return open_batches.depth > 0; }
+
 bool SendBatch::Defer(std::shared_ptr<ClientOutbox> outbox) {
   if (open_batches.depth == 0) return false;
   open_batches.deferred.push_back(std::move(outbox));

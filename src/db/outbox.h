@@ -19,7 +19,9 @@ class ClientOutbox {
   virtual void Send(protocol::EncodedMessage message) = 0;
   // Closes the connection with `reason` (sent as the WebSocket close reason).
   virtual void Close(std::string reason) = 0;
-  // Starts writing what Send queued under a SendBatch (called once, at its end).
+  // Starts writing what Send queued under a SendBatch (called once, at its end). A Close
+  // in between must start that write itself, ahead of the close, so the messages queued
+  // before it are not dropped.
   virtual void Flush() {}
 };
 
@@ -39,6 +41,8 @@ class SendBatch {
   // From ClientOutbox::Send: if a batch is open on this thread, remembers `outbox` for
   // its end and returns true; otherwise returns false (start the write now).
   static bool Defer(std::shared_ptr<ClientOutbox> outbox);
+  // Whether a batch is open on this thread (Defer would defer).
+  static bool Active();
 };
 
 }  // namespace stdb::db

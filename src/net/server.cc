@@ -519,7 +519,12 @@ asio::awaitable<bool> Server::Impl::Backup(beast::tcp_stream& stream, const Requ
   if (auto refused = RequireOwner(req, t, name, "back it up")) {
     co_return co_await WriteResponse(stream, std::move(*refused));
   }
-  auto set = registry.Backup(name);
+  // Registry::Backup waits for a publish in progress: not on an IO thread, which would
+  // stall every connection that lives on it.
+  using Out = Result<db::BackupSet>;
+  Out set = co_await AwaitCallback<Out>([&](auto done) {
+    asio::post(blocking, [this, name, done] { done(registry.Backup(name)); });
+  });
   if (!set.ok()) co_return co_await WriteResponse(stream, ErrorResponse(req, set.status()));
   co_await StreamBackup(stream, req.version(), std::move(set).value());
   co_return false;

@@ -36,6 +36,7 @@ WsSession::~WsSession() { obs::Global().connections.Decrement(); }
 void WsSession::Send(protocol::EncodedMessage message) {
   std::string overflow;
   bool wake = false;
+  bool defer = false;
   {
     std::lock_guard lock(mu_);
     if (outbox_closed_) return;
@@ -55,20 +56,40 @@ void WsSession::Send(protocol::EncodedMessage message) {
       outbox_bytes_ += message.size();
       outbox_.push_back(std::move(message));
       wake = !std::exchange(writing_, true);
+      defer = wake && db::SendBatch::Active();
+      if (defer) deferred_ = true;
     }
   }
   if (!overflow.empty()) {
     Close(std::move(overflow));
-  } else if (wake && !db::SendBatch::Defer(shared_from_this())) {
-    Flush();
+  } else if (defer) {
+    db::SendBatch::Defer(shared_from_this());
+  } else if (wake) {
+    PostWriteNext();
   }
 }
 
-void WsSession::Flush() {
+void WsSession::PostWriteNext() {
   asio::post(ws_.get_executor(), [self = shared_from_this()] { self->WriteNext(); });
 }
 
+void WsSession::Flush() {
+  {
+    std::lock_guard lock(mu_);
+    if (!std::exchange(deferred_, false)) return;  // a Close started it already
+  }
+  PostWriteNext();
+}
+
 void WsSession::Close(std::string reason) {
+  // A write deferred by a SendBatch starts first, so the messages queued before the close
+  // are taken (posts to one executor from one thread run in order).
+  bool deferred = false;
+  {
+    std::lock_guard lock(mu_);
+    deferred = std::exchange(deferred_, false);
+  }
+  if (deferred) PostWriteNext();
   asio::post(ws_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
     self->CloseOnStrand(websocket::close_code::policy_error, std::move(reason));
   });

@@ -74,6 +74,8 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   // Strand only: writes the next batch, and again when that write completes, until the
   // outbox is empty; then sends the close frame if one is due.
   void WriteNext();
+  // Posts WriteNext to the connection's executor (starts the write chain).
+  void PostWriteNext();
   // Strand only.
   void CloseOnStrand(boost::beast::websocket::close_code code, std::string reason);
   void HandleFrame(ByteView frame);
@@ -92,6 +94,7 @@ class WsSession final : public db::ClientOutbox, public std::enable_shared_from_
   std::deque<protocol::EncodedMessage> outbox_;
   size_t outbox_bytes_ = 0;
   bool writing_ = false;        // a write chain is running or posted
+  bool deferred_ = false;       // writing_ is set, but the chain starts at Flush (SendBatch)
   bool outbox_closed_ = false;  // no more messages are accepted
 
   // The frame being written: its messages (holding the pieces alive), the tag byte and
