@@ -21,24 +21,23 @@ Index::RangeProbe Index::Probe(const IndexRange& range) const {
 
 namespace {
 
-bool KeysEqual(const KeyColumns& a, const KeyColumns& b) {
-  if (a.n != b.n) return false;
-  for (size_t i = 0; i < a.n; ++i) {
-    if (a.col[i].size() != b.col[i].size() ||
-        std::memcmp(a.col[i].data(), b.col[i].data(), a.col[i].size()) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
+// An entry of a hash index: a RowId whose row holds the key. `id` is mutable so that an
+// entry can move to another row with the same key (Replace) without leaving its slot:
+// hash and equality depend on the key only. Erasing and re-inserting instead wears out
+// boost's open-addressing tables: an erasure from a group that once overflowed lowers
+// the table's max load, and reaching it rehashes every entry, rereading every row's key
+// (~10 ms for 100,000 rows, about every 40,000 updates of the transfer benchmark).
+struct Slot {
+  mutable uint32_t id;
+};
 
-// Hash and equality of RowIds by their rows' keys, with lookups by KeyColumns.
+// Hash and equality of entries by their rows' keys, with lookups by KeyColumns.
 struct KeyHash {
   using is_transparent = void;
   const Index* index;
-  size_t operator()(uint32_t id) const {
+  size_t operator()(Slot s) const {
     KeyColumns k;
-    index->SliceRow(id, k);
+    index->SliceRow(s.id, k);
     return KeySpec::Hash(k);
   }
   size_t operator()(const KeyColumns& k) const { return KeySpec::Hash(k); }
@@ -46,19 +45,19 @@ struct KeyHash {
 struct KeyEq {
   using is_transparent = void;
   const Index* index;
-  bool operator()(uint32_t a, uint32_t b) const {
-    if (a == b) return true;
+  bool operator()(Slot a, Slot b) const {
+    if (a.id == b.id) return true;
     KeyColumns ka, kb;
-    index->SliceRow(a, ka);
-    index->SliceRow(b, kb);
+    index->SliceRow(a.id, ka);
+    index->SliceRow(b.id, kb);
     return KeysEqual(ka, kb);
   }
-  bool operator()(const KeyColumns& k, uint32_t id) const {
+  bool operator()(const KeyColumns& k, Slot s) const {
     KeyColumns kr;
-    index->SliceRow(id, kr);
+    index->SliceRow(s.id, kr);
     return KeysEqual(k, kr);
   }
-  bool operator()(uint32_t id, const KeyColumns& k) const { return (*this)(k, id); }
+  bool operator()(Slot s, const KeyColumns& k) const { return (*this)(k, s); }
 };
 
 Status HashRangeError(const IndexSchema& s) {
@@ -75,18 +74,15 @@ class UniqueHashIndex final : public Index {
   std::optional<RowId> FindEqual(const KeyColumns& key) const override {
     auto it = set_.find(key);
     if (it == set_.end()) return std::nullopt;
-    return *it;
+    return it->id;
   }
   void Insert(RowId id) override {
-    const bool fresh = set_.insert(static_cast<uint32_t>(id)).second;
+    const bool fresh = set_.insert(Slot{static_cast<uint32_t>(id)}).second;
     STDB_ASSERT_MSG(fresh, "unique index insert of a duplicate key");
   }
-  void Erase(RowId id) override {
-    KeyColumns k;
-    SliceRow(id, k);
-    auto it = set_.find(k);
-    STDB_ASSERT(it != set_.end() && *it == id);
-    set_.erase(it);
+  void Erase(RowId id) override { set_.erase(Find(id)); }
+  void Replace(RowId old_id, RowId new_id) override {
+    Find(old_id)->id = static_cast<uint32_t>(new_id);
   }
   Status Scan(const IndexRange& range, std::vector<RowId>& out) const override {
     if (range.prefix_len != spec_.column_count()) return HashRangeError(schema_);
@@ -96,11 +92,21 @@ class UniqueHashIndex final : public Index {
   }
   size_t BytesUsed() const override {
     // boost's flat containers: a slot per bucket plus one metadata byte per slot.
-    return set_.bucket_count() * (sizeof(uint32_t) + 1);
+    return set_.bucket_count() * (sizeof(Slot) + 1);
   }
 
  private:
-  boost::unordered_flat_set<uint32_t, KeyHash, KeyEq> set_;
+  using Set = boost::unordered_flat_set<Slot, KeyHash, KeyEq>;
+  // The entry of live row `id`. REQUIRES: it is indexed.
+  Set::iterator Find(RowId id) {
+    KeyColumns k;
+    SliceRow(id, k);
+    auto it = set_.find(k);
+    STDB_ASSERT(it != set_.end() && it->id == id);
+    return it;
+  }
+
+  Set set_;
 };
 
 class MultiHashIndex final : public Index {
@@ -111,55 +117,71 @@ class MultiHashIndex final : public Index {
   std::optional<RowId> FindEqual(const KeyColumns& key) const override {
     auto it = map_.find(key);
     if (it == map_.end()) return std::nullopt;
-    return it->first;
+    return it->first.id;
   }
   void Insert(RowId id) override {
     KeyColumns k;
     SliceRow(id, k);
     auto it = map_.find(k);
     if (it == map_.end()) {
-      map_.emplace(static_cast<uint32_t>(id), std::vector<uint32_t>{});
+      map_.emplace(Slot{static_cast<uint32_t>(id)}, std::vector<uint32_t>{});
     } else {
       it->second.push_back(static_cast<uint32_t>(id));
     }
   }
   void Erase(RowId id) override {
-    KeyColumns k;
-    SliceRow(id, k);
-    auto it = map_.find(k);
-    STDB_ASSERT(it != map_.end());
-    if (it->first != id) {
-      auto& rest = it->second;
-      auto pos = std::find(rest.begin(), rest.end(), static_cast<uint32_t>(id));
-      STDB_ASSERT(pos != rest.end());
-      *pos = rest.back();
+    auto it = FindKey(id);
+    auto& rest = it->second;
+    if (it->first.id != id) {
+      *FindInRest(rest, id) = rest.back();
       rest.pop_back();
-      return;
+    } else if (rest.empty()) {
+      map_.erase(it);
+    } else {
+      it->first.id = rest.back();  // another row of the key heads the entry, in place
+      rest.pop_back();
     }
-    std::vector<uint32_t> rest = std::move(it->second);
-    map_.erase(it);
-    if (rest.empty()) return;
-    const uint32_t head = rest.back();
-    rest.pop_back();
-    map_.emplace(head, std::move(rest));
+  }
+  void Replace(RowId old_id, RowId new_id) override {
+    auto it = FindKey(old_id);
+    if (it->first.id == old_id) {
+      it->first.id = static_cast<uint32_t>(new_id);
+    } else {
+      *FindInRest(it->second, old_id) = static_cast<uint32_t>(new_id);
+    }
   }
   Status Scan(const IndexRange& range, std::vector<RowId>& out) const override {
     if (range.prefix_len != spec_.column_count()) return HashRangeError(schema_);
     const RangeProbe p = Probe(range);
     auto it = map_.find(p.prefix);
     if (it == map_.end()) return Status::Ok();
-    out.push_back(it->first);
+    out.push_back(it->first.id);
     out.insert(out.end(), it->second.begin(), it->second.end());
     return Status::Ok();
   }
   size_t BytesUsed() const override {
-    size_t n = map_.bucket_count() * (sizeof(uint32_t) + sizeof(std::vector<uint32_t>) + 1);
+    size_t n = map_.bucket_count() * (sizeof(Slot) + sizeof(std::vector<uint32_t>) + 1);
     for (const auto& [head, rest] : map_) n += rest.capacity() * sizeof(uint32_t);
     return n;
   }
 
  private:
-  boost::unordered_flat_map<uint32_t, std::vector<uint32_t>, KeyHash, KeyEq> map_;
+  using Map = boost::unordered_flat_map<Slot, std::vector<uint32_t>, KeyHash, KeyEq>;
+  // The entry of the key of live row `id`. REQUIRES: the row is indexed.
+  Map::iterator FindKey(RowId id) {
+    KeyColumns k;
+    SliceRow(id, k);
+    auto it = map_.find(k);
+    STDB_ASSERT(it != map_.end());
+    return it;
+  }
+  static std::vector<uint32_t>::iterator FindInRest(std::vector<uint32_t>& rest, RowId id) {
+    auto pos = std::find(rest.begin(), rest.end(), static_cast<uint32_t>(id));
+    STDB_ASSERT(pos != rest.end());
+    return pos;
+  }
+
+  Map map_;
 };
 
 class BTreeIndex final : public Index {

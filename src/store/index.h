@@ -38,6 +38,14 @@ class Index {
   virtual std::optional<RowId> FindEqual(const KeyColumns& key) const = 0;
   virtual void Insert(RowId id) = 0;
   virtual void Erase(RowId id) = 0;
+  // Moves the entry of `old_id` to `new_id`, whose row has the same key in this index
+  // (an update that leaves the key alone). Both rows are in the RowStore. The hash
+  // indexes rewrite the entry in place (see Slot in index.cc for why); others erase and
+  // insert.
+  virtual void Replace(RowId old_id, RowId new_id) {
+    Erase(old_id);
+    Insert(new_id);
+  }
   // Appends the rows in `range` (validated against this index) to `out`.
   virtual Status Scan(const IndexRange& range, std::vector<RowId>& out) const = 0;
   virtual size_t BytesUsed() const = 0;

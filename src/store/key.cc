@@ -210,6 +210,17 @@ int KeySpec::ComparePrefix(const KeyColumns& a, const KeyColumns& b, size_t n) c
   return 0;
 }
 
+bool KeysEqual(const KeyColumns& a, const KeyColumns& b) {
+  if (a.n != b.n) return false;
+  for (size_t i = 0; i < a.n; ++i) {
+    if (a.col[i].size() != b.col[i].size() ||
+        std::memcmp(a.col[i].data(), b.col[i].data(), a.col[i].size()) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 uint64_t KeySpec::Hash(const KeyColumns& k) {
   uint64_t h = 0x243f6a8885a308d3ULL;
   for (size_t i = 0; i < k.n; ++i) h = HashBytes(k.col[i], h);

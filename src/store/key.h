@@ -28,6 +28,9 @@ struct KeyColumns {
   size_t n = 0;
 };
 
+// Whether two keys have the same columns, byte for byte (how hash indexes compare).
+bool KeysEqual(const KeyColumns& a, const KeyColumns& b);
+
 class KeySpec {
  public:
   // REQUIRES: every column exists, is a key type, and there are 1..kIndexColumnsMax.

@@ -208,20 +208,57 @@ Result<Table::InsertOutcome> Table::Insert(Bytes row, bool apply_sequences) {
       ix->spec().SliceRow(row, k);
       clash = ix->FindEqual(k).has_value();
     }
-    if (clash) {
-      std::string cols;
-      for (uint16_t c : ix->schema().columns) {
-        cols += (cols.empty() ? "'" : ", '") + schema_.column_name(c) + "'";
-      }
-      return Status(ErrorCode::kUniqueViolation,
-                    "duplicate key in unique index '" + ix->schema().name + "' of table '" +
-                        schema_.name + "' (column" +
-                        (ix->schema().columns.size() > 1 ? "s " : " ") + cols + ")");
-    }
+    if (clash) return UniqueViolation(*ix);
   }
   const RowId id = rows_.Add(row);
   IndexRow(id);
   return InsertOutcome{id, true};
+}
+
+Status Table::UniqueViolation(const Index& ix) const {
+  std::string cols;
+  for (uint16_t c : ix.schema().columns) {
+    cols += (cols.empty() ? "'" : ", '") + schema_.column_name(c) + "'";
+  }
+  return Status(ErrorCode::kUniqueViolation,
+                "duplicate key in unique index '" + ix.schema().name + "' of table '" +
+                    schema_.name + "' (column" + (ix.schema().columns.size() > 1 ? "s " : " ") +
+                    cols + ")");
+}
+
+Result<Table::Replacement> Table::Replace(RowId old_id, ByteView row) {
+  STDB_ASSERT(IsLive(old_id));
+  const ByteView old_row = rows_.Get(old_id);
+  // Whether index `i` keeps its key (slicing fixed columns is cheap: done per pass).
+  auto keeps_key = [&](const Index& ix, KeyColumns& after) {
+    KeyColumns before;
+    ix.spec().SliceRow(old_row, before);
+    ix.spec().SliceRow(row, after);
+    return KeysEqual(before, after);
+  };
+  for (const auto& ix : indexes_) {
+    KeyColumns after;
+    if (ix->schema().unique && !keeps_key(*ix, after) && ix->FindEqual(after).has_value()) {
+      return UniqueViolation(*ix);
+    }
+  }
+  const RowId new_id = rows_.Add(row);  // pages and blocks stay put: old_row stays valid
+  for (const auto& ix : indexes_) {
+    KeyColumns after;
+    if (keeps_key(*ix, after)) {
+      ix->Replace(old_id, new_id);
+    } else {
+      ix->Erase(old_id);
+      ix->Insert(new_id);
+    }
+  }
+  if (row_set_) {
+    row_set_->Erase(old_id);
+    row_set_->Insert(new_id);
+  }
+  Replacement out{new_id, Bytes(old_row.begin(), old_row.end())};
+  rows_.Remove(old_id);
+  return out;
 }
 
 void Table::IndexRow(RowId id) {

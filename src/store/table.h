@@ -53,6 +53,17 @@ class Table {
   // `apply_sequences` = false stores the row as given (updates).
   Result<InsertOutcome> Insert(Bytes row, bool apply_sequences = true);
 
+  struct Replacement {
+    RowId id;       // the new row's
+    Bytes removed;  // the old row's bytes
+  };
+  // Replaces live row `old_id` by `row` (an update): the new row gets a new id, and
+  // indexes whose key the update leaves alone move their entry to it in place. Fails
+  // with kUniqueViolation, changing nothing, if another row holds the new key of a
+  // unique index. The old id is not reused before ReleaseFreedIds. REQUIRES: `row` is a
+  // valid row of the schema, not byte-equal to the old one.
+  Result<Replacement> Replace(RowId old_id, ByteView row);
+
   // Puts `row` back into slot `id`, which must be free. Used to undo a delete exactly.
   // REQUIRES: the row was previously live at `id` and no conflicting row is live.
   void Restore(RowId id, Bytes row);
@@ -115,6 +126,8 @@ class Table {
   class RowSet;
   Status ApplySequences(Bytes& row);
   void IndexRow(RowId id);
+  // The kUniqueViolation for a clash in unique index `ix` (names the table and columns).
+  Status UniqueViolation(const Index& ix) const;
 
   TableSchema schema_;
   RowStore rows_;

@@ -190,20 +190,13 @@ Result<RowId> Transaction::UpdateByIndex(TableId table_id, IndexId index, Bytes 
   if (old_row.size() == row.size() && std::equal(row.begin(), row.end(), old_row.begin())) {
     return *old_id;  // unchanged
   }
-  Bytes removed = table->Remove(*old_id);
-  auto inserted = table->Insert(std::move(row), /*apply_sequences=*/false);
-  if (!inserted.ok() || !inserted->inserted) {
-    // A conflict in another unique index (or a byte-equal row, impossible with a unique
-    // key that was just freed): put the old row back so the table is as it was.
-    table->Restore(*old_id, std::move(removed));
-    if (!inserted.ok()) return inserted.status();
-    return inserted->id;
-  }
-  RecordDelete(table_id, removed);
-  undo_.push_back(UndoEntry{table_id, *old_id, std::move(removed)});
-  undo_.push_back(UndoEntry{table_id, inserted->id, std::nullopt});
-  RecordInsert(table_id, table->Get(inserted->id));
-  return inserted->id;
+  // A byte-equal row elsewhere is impossible: it would hold the same unique key.
+  STDB_ASSIGN_OR_RETURN(auto replaced, table->Replace(*old_id, row));
+  RecordDelete(table_id, replaced.removed);
+  undo_.push_back(UndoEntry{table_id, *old_id, std::move(replaced.removed)});
+  undo_.push_back(UndoEntry{table_id, replaced.id, std::nullopt});
+  RecordInsert(table_id, table->Get(replaced.id));
+  return replaced.id;
 }
 
 TxDelta Transaction::Commit() {
