@@ -2,21 +2,14 @@
 // each account is a string key acct:<id> holding its balance; transfer is the function
 // `transfer` of the library `transfer` (FUNCTION LOAD), called as
 // FCALL transfer 2 acct:<from> acct:<to> <amount>. Connections are blocking TCP sockets
-// speaking RESP2 (bench/resp.h); calls are pipelined, and Redis answers in order.
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+// speaking RESP2 (bench/resp.h) over bench/blocking_socket.h; calls are pipelined, and
+// Redis answers in order.
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <deque>
 #include <string>
 
 #include "base/assert.h"
+#include "bench/blocking_socket.h"
 #include "bench/loadgen_driver.h"
 #include "bench/resp.h"
 
@@ -57,62 +50,27 @@ constexpr Millis kAdminTimeout = std::chrono::seconds(120);
 
 std::string AccountKey(uint32_t id) { return "acct:" + std::to_string(id); }
 
-std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
-
 // A blocking RESP connection. Commands are appended to a buffer and written by Flush;
 // replies are parsed as they arrive. Not thread safe.
 class RespSocket {
  public:
   static Result<std::unique_ptr<RespSocket>> Connect(const HostPort& address) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    const std::string port = std::to_string(address.port);
-    if (int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-      return IoError("resolve " + address.host + ": " + gai_strerror(rc));
-    }
-    Status last = IoError("no address for " + address.host);
-    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-      const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd < 0) {
-        last = IoError(ErrnoText("socket"));
-        continue;
-      }
-      if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-        freeaddrinfo(found);
-        const int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        return std::unique_ptr<RespSocket>(new RespSocket(fd));
-      }
-      last = IoError(ErrnoText(("connect to " + address.host + ":" + port).c_str()));
-      close(fd);
-    }
-    freeaddrinfo(found);
-    return last;
+    STDB_ASSIGN_OR_RETURN(auto socket, BlockingSocket::Connect(address));
+    return std::unique_ptr<RespSocket>(new RespSocket(std::move(socket)));
   }
-
-  ~RespSocket() { close(fd_); }
 
   void Queue(const std::vector<std::string_view>& args) { AppendRespCommand(args, out_); }
 
   Status Flush() {
-    size_t sent = 0;
-    while (sent < out_.size()) {
-      const ssize_t n = send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return IoError(ErrnoText("send"));
-      sent += static_cast<size_t>(n);
-    }
+    const Status st = socket_->WriteAll(AsBytes(out_));
     out_.clear();
-    return Status::Ok();
+    return st;
   }
 
-  // Waits up to `timeout` for at least one reply, then appends every complete reply
-  // received so far to `out`.
+  // Waits up to `timeout` per read for at least one reply, then appends every complete
+  // reply received so far to `out`.
   Status Receive(Millis timeout, std::vector<RespValue>& out) {
     const size_t before = out.size();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
       while (true) {
         STDB_ASSIGN_OR_RETURN(auto value, parser_.Next());
@@ -120,29 +78,18 @@ class RespSocket {
         out.push_back(std::move(*value));
       }
       if (out.size() > before) return Status::Ok();
-      const auto left =
-          std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return IoError("no reply from Redis within the timeout");
-      pollfd p{fd_, POLLIN, 0};
-      const int ready = poll(&p, 1, static_cast<int>(left.count()));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready < 0) return IoError(ErrnoText("poll"));
-      if (ready == 0) continue;  // the deadline check above ends the wait
-      const ssize_t n = recv(fd_, chunk_.data(), chunk_.size(), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return IoError(ErrnoText("recv"));
-      if (n == 0) return IoError("Redis closed the connection");
-      parser_.Feed(std::string_view(chunk_.data(), static_cast<size_t>(n)));
+      STDB_ASSIGN_OR_RETURN(size_t n, socket_->ReadSome(chunk_.data(), chunk_.size(), timeout));
+      parser_.Feed(std::string_view(reinterpret_cast<const char*>(chunk_.data()), n));
     }
   }
 
  private:
-  explicit RespSocket(int fd) : fd_(fd) {}
+  explicit RespSocket(std::unique_ptr<BlockingSocket> socket) : socket_(std::move(socket)) {}
 
-  const int fd_;
+  std::unique_ptr<BlockingSocket> socket_;
   std::string out_;  // commands queued and not yet written
   RespParser parser_;
-  std::array<char, kReadChunkBytes> chunk_;
+  std::array<uint8_t, kReadChunkBytes> chunk_;
 };
 
 // Sends `commands` (each a whole RESP command), at most kCommandsInFlight unanswered at

@@ -1,16 +1,18 @@
 // The transfer workload against stdb (bench/README.md, "Transfer workload"): the module
 // bench_transfer (bench/modules/transfer/lib.cc) and its reducer transfer(from u32, to
-// u32, amount i64), called over WebSocket (src/net/client.h); setup and the sum of
-// balances over HTTP. Like the Redis client, a connection sends the calls queued since its
-// last write together: with v3 (what the server picks) as one frame of CallReducer
-// messages back to back, as the protocol allows; with v2 one frame each.
+// u32, amount i64), called over WebSocket v3 (bench/ws_socket.h, blocking like the Redis
+// client); setup and the sum of balances over HTTP (src/net/client.h). Like the Redis
+// client, a connection sends the calls queued since its last write together: one frame
+// of CallReducer messages back to back, as v3 allows.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 
 #include "base/bytes.h"
 #include "bench/loadgen_driver.h"
+#include "bench/ws_socket.h"
 #include "net/client.h"
+#include "net/compression.h"
 #include "protocol/messages.h"
 
 namespace stdb::bench {
@@ -33,62 +35,68 @@ Bytes TransferArgs(uint32_t from, uint32_t to, int64_t amount) {
   return out;
 }
 
+// Decodes one server frame (a compression tag, then ServerMessages back to back) and
+// passes each message to `on_message`. The connection asks for no compression.
+template <typename OnMessage>
+Status ForEachServerMessage(ByteView frame, OnMessage&& on_message) {
+  if (frame.empty()) return DecodeError("an empty server frame");
+  if (frame[0] != static_cast<uint8_t>(net::Compression::kNone)) {
+    return DecodeError("a compressed server frame on a connection that asked for none");
+  }
+  ByteReader reader(frame.subspan(1));
+  do {
+    STDB_ASSIGN_OR_RETURN(auto message, protocol::DecodeServerMessage(reader));
+    on_message(message);
+  } while (!reader.at_end());
+  return Status::Ok();
+}
+
 class StdbConnection final : public TransferConnection {
  public:
-  explicit StdbConnection(std::unique_ptr<net::WsClient> client) : client_(std::move(client)) {}
-  ~StdbConnection() override { client_->Close(); }
+  explicit StdbConnection(std::unique_ptr<WsSocket> ws) : ws_(std::move(ws)) {}
 
   Status Send(const Transfer& t) override {
     protocol::EncodeClientMessage(
         protocol::CallReducer{static_cast<uint32_t>(t.seq), 0, "transfer",
                               TransferArgs(t.from, t.to, t.amount)},
         queued_);
-    ends_.push_back(queued_.size());
     return Status::Ok();
   }
 
   Status Flush() override {
-    Status st = Status::Ok();
-    if (client_->protocol() == "v3.bsatn.spacetimedb") {
-      if (!queued_.empty()) st = client_->SendRaw(queued_);
-    } else {
-      size_t begin = 0;
-      for (size_t end : ends_) {
-        st = client_->SendRaw(ByteView(queued_.data() + begin, end - begin));
-        if (!st.ok()) break;
-        begin = end;
-      }
-    }
+    Status st = queued_.empty() ? Status::Ok() : ws_->SendBinary(queued_);
     queued_.clear();
-    ends_.clear();
     return st;
   }
 
   Status Receive(std::chrono::milliseconds timeout, std::vector<CallResult>& out) override {
     using Kind = protocol::ReducerOutcome::Kind;
-    while (true) {
-      STDB_ASSIGN_OR_RETURN(auto message, client_->Receive(timeout));
-      const auto* result = std::get_if<protocol::ReducerResult>(&message);
-      if (result == nullptr) continue;  // nothing else is expected; tolerate it
-      const bool ok = result->outcome.kind == Kind::kOk || result->outcome.kind == Kind::kOkEmpty;
-      out.push_back(CallResult{result->request_id,
-                               ok ? CallResult::Kind::kCommitted : CallResult::Kind::kRefused,
-                               ok ? std::string() : result->outcome.message});
-      // The rest of the frame's messages are decoded already: take them too.
-      if (client_->buffered_messages() == 0) return Status::Ok();
+    const size_t before = out.size();
+    while (out.size() == before) {
+      STDB_ASSIGN_OR_RETURN(ByteView frame, ws_->Receive(timeout));
+      STDB_RETURN_IF_ERROR(ForEachServerMessage(frame, [&](protocol::ServerMessage& message) {
+        auto* result = std::get_if<protocol::ReducerResult>(&message);
+        if (result == nullptr) return;  // nothing else is expected; tolerate it
+        const bool ok =
+            result->outcome.kind == Kind::kOk || result->outcome.kind == Kind::kOkEmpty;
+        out.push_back(CallResult{result->request_id,
+                                 ok ? CallResult::Kind::kCommitted : CallResult::Kind::kRefused,
+                                 ok ? std::string() : std::move(result->outcome.message)});
+      }));
     }
+    return Status::Ok();
   }
 
  private:
-  std::unique_ptr<net::WsClient> client_;
-  Bytes queued_;              // encoded calls not sent yet, back to back
-  std::vector<size_t> ends_;  // where each of them ends in queued_
+  std::unique_ptr<WsSocket> ws_;
+  Bytes queued_;  // encoded calls not sent yet, back to back
 };
 
 class StdbSystem final : public TransferSystem {
  public:
-  StdbSystem(std::string url, std::string db, bool confirmed)
-      : url_(std::move(url)), db_(std::move(db)), confirmed_(confirmed) {}
+  StdbSystem(std::string url, HostPort address, std::string db, bool confirmed)
+      : url_(std::move(url)), address_(std::move(address)), db_(std::move(db)),
+        confirmed_(confirmed) {}
 
   Status Setup(uint32_t accounts, int64_t balance) override {
     for (uint32_t first = 0; first < accounts; first += kSeedPerCall) {
@@ -132,24 +140,29 @@ class StdbSystem final : public TransferSystem {
   }
 
   Result<std::unique_ptr<TransferConnection>> Connect() override {
-    net::WsClient::Options o;
-    o.url = url_ + "/v1/database/" + db_ +
-            "/subscribe?compression=None&confirmed=" + (confirmed_ ? "true" : "false");
-    STDB_ASSIGN_OR_RETURN(auto client, net::WsClient::Connect(o));
+    WsSocket::Options o;
+    o.address = address_;
+    o.path = "/v1/database/" + db_ + "/subscribe?compression=None&confirmed=" +
+             (confirmed_ ? "true" : "false");
+    o.subprotocol = "v3.bsatn.spacetimedb";
+    STDB_ASSIGN_OR_RETURN(auto ws, WsSocket::Connect(o, kGreetingTimeout));
     // A call sent before the greeting is still served, but reading it here keeps
     // Receive to ReducerResults.
-    STDB_ASSIGN_OR_RETURN(auto hello, client->Receive(kGreetingTimeout));
-    if (!std::holds_alternative<protocol::InitialConnection>(hello)) {
-      return InternalError("the server did not greet with InitialConnection");
-    }
-    return std::unique_ptr<TransferConnection>(std::make_unique<StdbConnection>(std::move(client)));
+    STDB_ASSIGN_OR_RETURN(ByteView hello, ws->Receive(kGreetingTimeout));
+    bool greeted = false;
+    STDB_RETURN_IF_ERROR(ForEachServerMessage(hello, [&](protocol::ServerMessage& message) {
+      greeted = greeted || std::holds_alternative<protocol::InitialConnection>(message);
+    }));
+    if (!greeted) return InternalError("the server did not greet with InitialConnection");
+    return std::unique_ptr<TransferConnection>(std::make_unique<StdbConnection>(std::move(ws)));
   }
 
  private:
   // ws://host:port -> http://host:port/v1/database/NAME
   std::string HttpBase() const { return "http" + url_.substr(2) + "/v1/database/" + db_; }
 
-  const std::string url_;
+  const std::string url_;  // ws://host:port
+  const HostPort address_;
   const std::string db_;
   const bool confirmed_;
 };
@@ -163,7 +176,9 @@ Result<std::unique_ptr<TransferSystem>> MakeStdbTransferSystem(const std::string
   if (db.empty()) return InvalidArgument("stdb needs --db");
   std::string u = url;
   while (!u.empty() && u.back() == '/') u.pop_back();
-  return std::unique_ptr<TransferSystem>(std::make_unique<StdbSystem>(u, db, confirmed));
+  STDB_ASSIGN_OR_RETURN(HostPort address, ParseHostPort(std::string_view(u).substr(5)));
+  return std::unique_ptr<TransferSystem>(
+      std::make_unique<StdbSystem>(u, std::move(address), db, confirmed));
 }
 
 }  // namespace stdb::bench
