@@ -234,12 +234,19 @@ void Database::Run() {
     // Messages that go out without waiting for the log (in-memory databases,
     // confirmed=false clients) wake each connection once per batch, but are held at most
     // kSendBatchHoldMax plus the one request that runs past it.
+    // Likewise the batch's transactions form one commit group (one write and fsync, one
+    // frame of results per connection), held back from the log's writer at most as long.
     std::optional<SendBatch> sends;
+    GroupHold group(durability_.get());
     auto opened = std::chrono::steady_clock::now();
     for (QueuedWork& work : batch) {
-      if (sends && std::chrono::steady_clock::now() - opened > kSendBatchHoldMax) sends.reset();
+      if (sends && std::chrono::steady_clock::now() - opened > kSendBatchHoldMax) {
+        sends.reset();
+        group.Close();
+      }
       if (!sends) {
         sends.emplace();
+        group.Open();
         opened = std::chrono::steady_clock::now();
       }
       // Due rows run before each request: a request sees the effects of every schedule

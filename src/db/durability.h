@@ -205,6 +205,10 @@ class Durability {
   // transaction is committed in memory but will never be durable, so nothing after it
   // may be acknowledged.
   void Append(log::TxRecord record, uint64_t approx_bytes);
+  // Worker thread: the records appended between HoldGroup and ReleaseGroup form one
+  // commit group (CommitLog::Hold).
+  void HoldGroup() { log_->Hold(); }
+  void ReleaseGroup() { log_->Release(); }
   // Stops durability for good: every waiting result and every later one gets `why`, and
   // the database's failure hook runs. Any thread; only the first failure counts.
   void Fail(const Status& why);
@@ -253,6 +257,28 @@ class Durability {
   uint64_t snap_done_ = 0;     // snapshots finished (written or failed)
   Status snap_last_ = Status::Ok();
   std::thread snap_thread_;
+};
+
+// Holds a Durability's commit group open between Open and Close or destruction
+// (Durability::HoldGroup); does nothing without a Durability (in-memory databases).
+class GroupHold {
+ public:
+  explicit GroupHold(Durability* durability) : durability_(durability) {}
+  ~GroupHold() { Close(); }
+  GroupHold(const GroupHold&) = delete;
+  GroupHold& operator=(const GroupHold&) = delete;
+  void Open() {
+    if (durability_ != nullptr && !open_) durability_->HoldGroup();
+    open_ = durability_ != nullptr;
+  }
+  void Close() {
+    if (open_) durability_->ReleaseGroup();
+    open_ = false;
+  }
+
+ private:
+  Durability* const durability_;
+  bool open_ = false;
 };
 
 }  // namespace stdb::db

@@ -64,6 +64,7 @@ struct CommitLog::Impl {
   std::optional<uint64_t> durable;
   Status failure;
   bool closing = false;
+  bool held = false;  // Hold: the appender is adding to one group; see CommitLog::Hold
   bool closed = false;
   Stats stats;
 
@@ -343,7 +344,13 @@ void CommitLog::WriterLoop() {
     bool failed = false;
     {
       std::unique_lock lock(m.mu);
-      m.writer_cv.wait(lock, [&] { return !m.pending.empty() || m.closing; });
+      // A held group is taken when released, or early if it reaches the pending bounds
+      // (the appender then waits for room: the writer must not wait for it).
+      m.writer_cv.wait(lock, [&] {
+        return m.closing ||
+               (!m.pending.empty() &&
+                (!m.held || m.held_records >= kPendingRecordsMax || m.held_bytes >= kPendingBytesMax));
+      });
       if (m.pending.empty()) return;  // closing, and everything is written
       batch.swap(m.pending);
       failed = !m.failure.ok();
@@ -379,6 +386,7 @@ Status CommitLog::Append(TxRecord record) {
   // Backpressure: wait for the writer while the held records are over the bounds. A
   // record is always admitted when nothing is held, so one larger than the byte bound
   // still gets written.
+  if (m.held) m.writer_cv.notify_one();  // a held group may be what fills the bounds
   m.space_cv.wait(lock, [&] {
     return !m.failure.ok() || m.held_records == 0 ||
            (m.held_bytes + bytes <= kPendingBytesMax && m.held_records < kPendingRecordsMax);
@@ -388,8 +396,21 @@ Status CommitLog::Append(TxRecord record) {
   m.held_bytes += bytes;
   m.held_records += 1;
   m.next_offset += 1;
-  m.writer_cv.notify_one();
+  if (!m.held || m.held_records >= kPendingRecordsMax || m.held_bytes >= kPendingBytesMax) {
+    m.writer_cv.notify_one();
+  }
   return Status::Ok();
+}
+
+void CommitLog::Hold() {
+  std::lock_guard lock(impl_->mu);
+  impl_->held = true;
+}
+
+void CommitLog::Release() {
+  std::lock_guard lock(impl_->mu);
+  impl_->held = false;
+  if (!impl_->pending.empty()) impl_->writer_cv.notify_one();
 }
 
 uint64_t CommitLog::next_offset() const {

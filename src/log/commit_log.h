@@ -85,6 +85,13 @@ class CommitLog {
   // failure status once the log has failed (the record is then dropped). Blocks while the
   // pending bounds are exceeded.
   Status Append(TxRecord record);
+  // Group commit shaped by the appender: between Hold and Release the writer leaves the
+  // records appended alone (unless they reach the pending bounds), so that a batch of
+  // transactions run together becomes one group (one write, one fsync) instead of the
+  // writer taking the first of them alone and the rest after its fsync. The appending
+  // thread calls both; Release wakes the writer. Close writes held records too.
+  void Hold();
+  void Release();
   // The offset the next appended record must carry.
   uint64_t next_offset() const;
   // The offset of the last durable record; nullopt if none is durable yet.

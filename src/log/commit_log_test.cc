@@ -354,6 +354,48 @@ TEST(CommitLog, AppendBlocksWhileThePendingQueueIsFull) {
   EXPECT_EQ(ReadAll(FileSystem::Posix(), dir.path()).size(), kPendingRecordsMax + 1);
 }
 
+TEST(CommitLog, AHeldGroupIsWrittenWithOneFsyncWhenReleased) {
+  // Proves Hold keeps the writer off records appended meanwhile (none is durable while
+  // held, however long) and Release hands all of them over as one group.
+  TempDir dir;
+  FaultyFileSystem faulty;
+  Observer obs;
+  auto log = OpenLog(obs.Options(dir.path(), faulty));
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->Append(SampleRecord(0)).ok());
+  ASSERT_TRUE(obs.WaitDurable(0));
+  const uint64_t syncs_before = faulty.syncs.load();
+  log->Hold();
+  AppendRange(*log, 1, 50);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(log->durable_offset(), 0u) << "the writer took records of a held group";
+  log->Release();
+  ASSERT_TRUE(obs.WaitDurable(50));
+  EXPECT_EQ(faulty.syncs.load() - syncs_before, 1u);
+  ASSERT_TRUE(log->Close().ok());
+  EXPECT_EQ(Offsets(ReadAll(faulty, dir.path())), Range(0, 51));
+}
+
+TEST(CommitLog, AHeldGroupThatFillsTheBoundsIsWrittenWithoutWaitingForRelease) {
+  // Proves the hold yields to the pending bound: an appender that holds its group past
+  // kPendingRecordsMax records does not wait forever for room only Release would make.
+  TempDir dir;
+  Observer obs;
+  auto log = OpenLog(obs.Options(dir.path(), FileSystem::Posix()));
+  ASSERT_NE(log, nullptr);
+  auto tiny = [](uint64_t offset) {
+    TxRecord r;
+    r.offset = offset;
+    return r;
+  };
+  log->Hold();
+  for (uint64_t i = 0; i <= kPendingRecordsMax + 10; ++i) ASSERT_TRUE(log->Append(tiny(i)).ok());
+  ASSERT_TRUE(obs.WaitDurable(kPendingRecordsMax - 1));
+  log->Release();
+  ASSERT_TRUE(log->Close().ok());
+  EXPECT_EQ(log->durable_offset(), kPendingRecordsMax + 10);
+}
+
 TEST(CommitLog, ReopenContinuesAfterTheLastRecord) {
   // Proves records appended after a restart follow the old ones, and Close is idempotent.
   TempDir dir;
