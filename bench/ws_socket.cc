@@ -187,11 +187,16 @@ Result<std::unique_ptr<WsSocket>> WsSocket::Connect(const Options& options,
     const size_t blank = got.find("\r\n\r\n");
     if (blank != std::string_view::npos) {
       ws->begin_ = blank + 4;
-      STDB_RETURN_IF_ERROR(CheckHandshakeAnswer(got.substr(0, blank), got.substr(blank + 4),
-                                                WsAcceptFor(key), options.subprotocol));
+      Status answer = CheckHandshakeAnswer(got.substr(0, blank), got.substr(blank + 4),
+                                           WsAcceptFor(key), options.subprotocol);
+      if (!answer.ok()) {
+        ws->open_ = false;  // not a WebSocket: no close frame on the way out
+        return answer;
+      }
       return ws;
     }
     if (ws->end_ >= kHandshakeBytesMax) {
+      ws->open_ = false;
       return IoError("WebSocket handshake: no end of the answer's headers within " +
                      std::to_string(kHandshakeBytesMax) + " bytes");
     }

@@ -509,7 +509,7 @@ void Database::AfterDurable(std::function<void(const Status* failed)> action, ui
     action(nullptr);
     return;
   }
-  durability_->releases().Release(durability_->records(), std::move(action), bytes, sends);
+  durability_->ReleaseAfterAppended(std::move(action), bytes, sends);
 }
 
 std::optional<Status> Database::WriteRefusal() const {

@@ -265,15 +265,22 @@ ReleaseQueue::ReleaseQueue()
 
 ReleaseQueue::~ReleaseQueue() { Close(); }
 
+bool ReleaseQueue::HasRoom(uint64_t bytes) const {
+  return failure_.has_value() || closing_ ||
+         (waiting_.size() < kReleaseWaitingMax &&
+          waiting_bytes_ + bytes <= kReleaseWaitingBytesMax) ||
+         waiting_.empty();
+}
+
+bool ReleaseQueue::WouldWait(uint64_t bytes) const {
+  std::lock_guard lock(mu_);
+  return !HasRoom(bytes);
+}
+
 void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes,
                            uint64_t sends) {
   std::unique_lock lock(mu_);
-  durable_cv_.wait(lock, [&] {
-    return failure_.has_value() || closing_ ||
-           (waiting_.size() < kReleaseWaitingMax &&
-            waiting_bytes_ + bytes <= kReleaseWaitingBytesMax) ||
-           waiting_.empty();
-  });
+  durable_cv_.wait(lock, [&] { return HasRoom(bytes); });
   if (closing_) return;
   const bool wake = waiting_.empty();  // otherwise the thread is already due to look
   waiting_.push_back(Waiting{after_records, std::move(action), bytes, sends});
@@ -461,6 +468,12 @@ void Durability::Append(log::TxRecord record, uint64_t approx_bytes) {
   ++next_offset_;
   ++tx_since_snapshot_;
   bytes_since_snapshot_ += approx_bytes;
+}
+
+void Durability::ReleaseAfterAppended(ReleaseQueue::Action action, uint64_t bytes,
+                                      uint64_t sends) {
+  if (releases_.WouldWait(bytes)) log_->Release();
+  releases_.Release(next_offset_, std::move(action), bytes, sends);
 }
 
 void Durability::Fail(const Status& why) {

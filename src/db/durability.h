@@ -140,6 +140,9 @@ class ReleaseQueue {
   // `after_records`: the action waits until this many records are durable. `bytes`: what
   // it holds (for the bound). `sends`: how many messages it queues (what it costs to run).
   void Release(uint64_t after_records, Action action, uint64_t bytes = 0, uint64_t sends = 1);
+  // Whether Release(.., bytes, ..) would wait for room now. Only the thread that adds
+  // makes the queue grow, so for it a "no" holds until its next Release.
+  bool WouldWait(uint64_t bytes) const;
   // Called by the log's writer; may run the results it frees (see above).
   void OnDurable(uint64_t durable_offset);
   void OnFailure(const Status& why);
@@ -162,6 +165,8 @@ class ReleaseQueue {
   void Run();
   // Under mu_: whether the front result may run now.
   bool CanRun() const;
+  // Under mu_: whether Release may add a result of `bytes` now.
+  bool HasRoom(uint64_t bytes) const;
 
   mutable std::mutex mu_;
   std::condition_variable durable_cv_;  // durable_records_, failure_, room in waiting_
@@ -209,6 +214,10 @@ class Durability {
   // commit group (CommitLog::Hold).
   void HoldGroup() { log_->Hold(); }
   void ReleaseGroup() { log_->Release(); }
+  // Worker thread: queues `action` to run once every record appended so far is durable
+  // (ReleaseQueue::Release). If the release queue is full this blocks until results
+  // leave it, which needs their records written: a held group is released first.
+  void ReleaseAfterAppended(ReleaseQueue::Action action, uint64_t bytes, uint64_t sends);
   // Stops durability for good: every waiting result and every later one gets `why`, and
   // the database's failure hook runs. Any thread; only the first failure counts.
   void Fail(const Status& why);

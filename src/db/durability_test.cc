@@ -17,6 +17,7 @@
 #include "db/database.h"
 #include "db/db_test_util.h"
 #include "log/faulty_fs.h"
+#include "log/log_record_test_util.h"
 #include "log/segment.h"
 #include "log/snapshot.h"
 
@@ -389,6 +390,31 @@ std::thread::id OnDurableFromWriter(ReleaseQueue& q, uint64_t offset) {
   });
   writer.join();
   return id;
+}
+
+TEST(DurabilityGroupTest, AFullReleaseQueueHandsAHeldGroupToTheWriter) {
+  // Proves the worker cannot wedge itself: a release that finds the queue full while the
+  // worker holds its commit group hands the group to the writer first, so the results
+  // waiting in the queue become durable, run, and make room.
+  log::testing::TempDir dir;
+  DurabilityOptions options;
+  options.dir = dir.path();
+  auto d = Durability::Open("held", options, log::LogEnd{}, nullptr);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  RunLog ran;
+  (*d)->HoldGroup();
+  (*d)->Append(log::TxRecord{}, 0);
+  (*d)->ReleaseAfterAppended(ran.Action(1), kReleaseWaitingBytesMax - 10, 1);
+  (*d)->Append(log::TxRecord{}, 0);
+  auto second = std::async(std::launch::async, [&] {
+    (*d)->ReleaseAfterAppended(ran.Action(2), 100, 1);  // over the byte bound: waits
+  });
+  const auto state = second.wait_for(testing::kWaitTimeout);
+  (*d)->ReleaseGroup();  // lets a wedged release finish, so a failure does not hang
+  second.wait();
+  EXPECT_EQ(state, std::future_status::ready) << "the release waited on its own held group";
+  ASSERT_TRUE(ran.WaitFor(2));
+  EXPECT_EQ(ran.Ran(), (std::vector<int>{1, 2}));
 }
 
 TEST(ReleaseQueueTest, ResultsRunInOrderOnlyOnceDurableAndNeverOnTheReleasingThread) {

@@ -344,13 +344,8 @@ void CommitLog::WriterLoop() {
     bool failed = false;
     {
       std::unique_lock lock(m.mu);
-      // A held group is taken when released, or early if it reaches the pending bounds
-      // (the appender then waits for room: the writer must not wait for it).
-      m.writer_cv.wait(lock, [&] {
-        return m.closing ||
-               (!m.pending.empty() &&
-                (!m.held || m.held_records >= kPendingRecordsMax || m.held_bytes >= kPendingBytesMax));
-      });
+      // A held group is taken when released (Append releases it before waiting for room).
+      m.writer_cv.wait(lock, [&] { return m.closing || (!m.pending.empty() && !m.held); });
       if (m.pending.empty()) return;  // closing, and everything is written
       batch.swap(m.pending);
       failed = !m.failure.ok();
@@ -386,19 +381,22 @@ Status CommitLog::Append(TxRecord record) {
   // Backpressure: wait for the writer while the held records are over the bounds. A
   // record is always admitted when nothing is held, so one larger than the byte bound
   // still gets written.
-  if (m.held) m.writer_cv.notify_one();  // a held group may be what fills the bounds
-  m.space_cv.wait(lock, [&] {
+  auto room = [&] {
     return !m.failure.ok() || m.held_records == 0 ||
            (m.held_bytes + bytes <= kPendingBytesMax && m.held_records < kPendingRecordsMax);
-  });
+  };
+  if (!room()) {
+    // Only the writer makes room: a held group gives way, or this wait would never end.
+    m.held = false;
+    m.writer_cv.notify_one();
+    m.space_cv.wait(lock, room);
+  }
   if (!m.failure.ok()) return m.failure;
   m.pending.push_back(Pending{std::move(record), bytes, appended});
   m.held_bytes += bytes;
   m.held_records += 1;
   m.next_offset += 1;
-  if (!m.held || m.held_records >= kPendingRecordsMax || m.held_bytes >= kPendingBytesMax) {
-    m.writer_cv.notify_one();
-  }
+  if (!m.held) m.writer_cv.notify_one();
   return Status::Ok();
 }
 

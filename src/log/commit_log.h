@@ -86,7 +86,7 @@ class CommitLog {
   // pending bounds are exceeded.
   Status Append(TxRecord record);
   // Group commit shaped by the appender: between Hold and Release the writer leaves the
-  // records appended alone (unless they reach the pending bounds), so that a batch of
+  // records appended alone (an Append that must wait for room releases the hold), so that a batch of
   // transactions run together becomes one group (one write, one fsync) instead of the
   // writer taking the first of them alone and the rest after its fsync. The appending
   // thread calls both; Release wakes the writer. Close writes held records too.

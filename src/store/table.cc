@@ -228,6 +228,9 @@ Status Table::UniqueViolation(const Index& ix) const {
 
 Result<Table::Replacement> Table::Replace(RowId old_id, ByteView row) {
   STDB_ASSERT(IsLive(old_id));
+  // With a unique index there is no row set, and no byte-equal row can exist elsewhere:
+  // it would hold the same unique key.
+  STDB_ASSERT(identity_index_.has_value() && !row_set_);
   const ByteView old_row = rows_.Get(old_id);
   // Whether index `i` keeps its key (slicing fixed columns is cheap: done per pass).
   auto keeps_key = [&](const Index& ix, KeyColumns& after) {
@@ -251,10 +254,6 @@ Result<Table::Replacement> Table::Replace(RowId old_id, ByteView row) {
       ix->Erase(old_id);
       ix->Insert(new_id);
     }
-  }
-  if (row_set_) {
-    row_set_->Erase(old_id);
-    row_set_->Insert(new_id);
   }
   Replacement out{new_id, Bytes(old_row.begin(), old_row.end())};
   rows_.Remove(old_id);

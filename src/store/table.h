@@ -60,8 +60,8 @@ class Table {
   // Replaces live row `old_id` by `row` (an update): the new row gets a new id, and
   // indexes whose key the update leaves alone move their entry to it in place. Fails
   // with kUniqueViolation, changing nothing, if another row holds the new key of a
-  // unique index. The old id is not reused before ReleaseFreedIds. REQUIRES: `row` is a
-  // valid row of the schema, not byte-equal to the old one.
+  // unique index. The old id is not reused before ReleaseFreedIds. REQUIRES: the table
+  // has a unique index; `row` is a valid row of the schema, not byte-equal to the old one.
   Result<Replacement> Replace(RowId old_id, ByteView row);
 
   // Puts `row` back into slot `id`, which must be free. Used to undo a delete exactly.
