@@ -4,8 +4,7 @@
 // `move` (bench/modules/fanout/lib.cc) over a WebSocket of its own; setup calls `seed`
 // over HTTP.
 //
-// Only the wire protocol is assumed: a server frame is a compression tag byte and then
-// one (v2) or several (v3) ServerMessages back to back; protocol/messages.h decodes them.
+// Only the wire protocol is assumed (bench/server_frame.h splits the server's frames).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,8 +17,8 @@
 
 #include "base/bytes.h"
 #include "bench/fanout_driver.h"
+#include "bench/server_frame.h"
 #include "net/client.h"
-#include "net/compression.h"
 #include "protocol/messages.h"
 
 namespace stdb::bench::fanout {
@@ -84,26 +83,10 @@ asio::awaitable<Status> Handshake(Ws& ws, const Target& target, bool& v3) {
   co_return Status::Ok();
 }
 
-// Splits one server frame into its messages and hands each to `on_message`. Stops at the
-// first message that does not decode, or that on_message rejects.
-template <typename OnMessage>
-Status ForEachMessage(const beast::flat_buffer& buffer, bool v3, OnMessage&& on_message) {
+// The bytes of the frame `buffer` holds.
+ByteView FrameOf(const beast::flat_buffer& buffer) {
   const auto data = buffer.cdata();
-  const ByteView frame(static_cast<const uint8_t*>(data.data()), data.size());
-  if (frame.empty()) return DecodeError("an empty frame");
-  Bytes decompressed;
-  ByteView payload = frame.subspan(1);
-  if (frame[0] != static_cast<uint8_t>(net::Compression::kNone)) {
-    STDB_ASSIGN_OR_RETURN(decompressed, net::DecodeServerFrame(frame));
-    payload = decompressed;
-  }
-  ByteReader reader(payload);
-  do {
-    STDB_ASSIGN_OR_RETURN(auto message, protocol::DecodeServerMessage(reader));
-    STDB_RETURN_IF_ERROR(on_message(message));
-  } while (v3 && !reader.at_end());
-  if (!reader.at_end()) return DecodeError("trailing bytes after a v2 message");
-  return Status::Ok();
+  return ByteView(static_cast<const uint8_t*>(data.data()), data.size());
 }
 
 // One subscriber: a WebSocket subscribed to its region's query.
@@ -164,7 +147,7 @@ class StdbSubscriber final : public Connection {
         co_return;
       }
       const int64_t now = RealtimeMicros();
-      Status s = ForEachMessage(buffer, v3, [&](const protocol::ServerMessage& m) {
+      Status s = ForEachServerMessage(FrameOf(buffer), v3, [&](const protocol::ServerMessage& m) {
         return OnMessage(m, now);
       });
       if (!s.ok()) {
@@ -311,7 +294,7 @@ class StdbWriter final : public WriterConnection {
         if (!stopping_) callbacks_.on_failure(IoError("writer: connection lost: " + ec.message()));
         co_return;
       }
-      Status s = ForEachMessage(buffer, v3_, [&](const protocol::ServerMessage& m) -> Status {
+      Status s = ForEachServerMessage(FrameOf(buffer), v3_, [&](const protocol::ServerMessage& m) {
         if (std::holds_alternative<protocol::InitialConnection>(m) && !greeted) {
           greeted = true;
           callbacks_.on_ready();

@@ -10,9 +10,9 @@
 
 #include "base/bytes.h"
 #include "bench/loadgen_driver.h"
+#include "bench/server_frame.h"
 #include "bench/ws_socket.h"
 #include "net/client.h"
-#include "net/compression.h"
 #include "protocol/messages.h"
 
 namespace stdb::bench {
@@ -33,22 +33,6 @@ Bytes TransferArgs(uint32_t from, uint32_t to, int64_t amount) {
   const auto a = static_cast<uint64_t>(amount);
   for (int i = 0; i < 8; ++i) out[8 + i] = static_cast<uint8_t>(a >> (8 * i));
   return out;
-}
-
-// Decodes one server frame (a compression tag, then ServerMessages back to back) and
-// passes each message to `on_message`. The connection asks for no compression.
-template <typename OnMessage>
-Status ForEachServerMessage(ByteView frame, OnMessage&& on_message) {
-  if (frame.empty()) return DecodeError("an empty server frame");
-  if (frame[0] != static_cast<uint8_t>(net::Compression::kNone)) {
-    return DecodeError("a compressed server frame on a connection that asked for none");
-  }
-  ByteReader reader(frame.subspan(1));
-  do {
-    STDB_ASSIGN_OR_RETURN(auto message, protocol::DecodeServerMessage(reader));
-    on_message(message);
-  } while (!reader.at_end());
-  return Status::Ok();
 }
 
 class StdbConnection final : public TransferConnection {
@@ -74,15 +58,17 @@ class StdbConnection final : public TransferConnection {
     const size_t before = out.size();
     while (out.size() == before) {
       STDB_ASSIGN_OR_RETURN(ByteView frame, ws_->Receive(timeout));
-      STDB_RETURN_IF_ERROR(ForEachServerMessage(frame, [&](protocol::ServerMessage& message) {
+      auto take = [&](protocol::ServerMessage& message) {
         auto* result = std::get_if<protocol::ReducerResult>(&message);
-        if (result == nullptr) return;  // nothing else is expected; tolerate it
+        if (result == nullptr) return Status::Ok();  // nothing else is expected; tolerate it
         const bool ok =
             result->outcome.kind == Kind::kOk || result->outcome.kind == Kind::kOkEmpty;
         out.push_back(CallResult{result->request_id,
                                  ok ? CallResult::Kind::kCommitted : CallResult::Kind::kRefused,
                                  ok ? std::string() : std::move(result->outcome.message)});
-      }));
+        return Status::Ok();
+      };
+      STDB_RETURN_IF_ERROR(ForEachServerMessage(frame, /*v3=*/true, take));
     }
     return Status::Ok();
   }
@@ -150,8 +136,9 @@ class StdbSystem final : public TransferSystem {
     // Receive to ReducerResults.
     STDB_ASSIGN_OR_RETURN(ByteView hello, ws->Receive(kGreetingTimeout));
     bool greeted = false;
-    STDB_RETURN_IF_ERROR(ForEachServerMessage(hello, [&](protocol::ServerMessage& message) {
+    STDB_RETURN_IF_ERROR(ForEachServerMessage(hello, /*v3=*/true, [&](auto& message) {
       greeted = greeted || std::holds_alternative<protocol::InitialConnection>(message);
+      return Status::Ok();
     }));
     if (!greeted) return InternalError("the server did not greet with InitialConnection");
     return std::unique_ptr<TransferConnection>(std::make_unique<StdbConnection>(std::move(ws)));

@@ -272,14 +272,14 @@ bool ReleaseQueue::HasRoom(uint64_t bytes) const {
          waiting_.empty();
 }
 
-bool ReleaseQueue::WouldWait(uint64_t bytes) const {
-  std::lock_guard lock(mu_);
-  return !HasRoom(bytes);
-}
-
-void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes,
-                           uint64_t sends) {
+void ReleaseQueue::Release(uint64_t after_records, Action action, uint64_t bytes, uint64_t sends,
+                           const std::function<void()>& before_wait) {
   std::unique_lock lock(mu_);
+  if (!HasRoom(bytes) && before_wait) {
+    lock.unlock();
+    before_wait();
+    lock.lock();
+  }
   durable_cv_.wait(lock, [&] { return HasRoom(bytes); });
   if (closing_) return;
   const bool wake = waiting_.empty();  // otherwise the thread is already due to look
@@ -472,8 +472,7 @@ void Durability::Append(log::TxRecord record, uint64_t approx_bytes) {
 
 void Durability::ReleaseAfterAppended(ReleaseQueue::Action action, uint64_t bytes,
                                       uint64_t sends) {
-  if (releases_.WouldWait(bytes)) log_->Release();
-  releases_.Release(next_offset_, std::move(action), bytes, sends);
+  releases_.Release(next_offset_, std::move(action), bytes, sends, [this] { log_->Release(); });
 }
 
 void Durability::Fail(const Status& why) {

@@ -139,10 +139,10 @@ class ReleaseQueue {
 
   // `after_records`: the action waits until this many records are durable. `bytes`: what
   // it holds (for the bound). `sends`: how many messages it queues (what it costs to run).
-  void Release(uint64_t after_records, Action action, uint64_t bytes = 0, uint64_t sends = 1);
-  // Whether Release(.., bytes, ..) would wait for room now. Only the thread that adds
-  // makes the queue grow, so for it a "no" holds until its next Release.
-  bool WouldWait(uint64_t bytes) const;
+  // Blocks while the queue is over its bounds; `before_wait`, if set, is called (without
+  // the lock) before such a wait, to start whatever lets the waiting results leave.
+  void Release(uint64_t after_records, Action action, uint64_t bytes = 0, uint64_t sends = 1,
+               const std::function<void()>& before_wait = {});
   // Called by the log's writer; may run the results it frees (see above).
   void OnDurable(uint64_t durable_offset);
   void OnFailure(const Status& why);

@@ -105,6 +105,13 @@ void AppendRange(CommitLog& log, uint64_t first, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) ASSERT_TRUE(log.Append(SampleRecord(first + i)).ok());
 }
 
+// A record with nothing but its offset: the smallest frame, for tests of the bounds.
+TxRecord TinyRecord(uint64_t offset) {
+  TxRecord r;
+  r.offset = offset;
+  return r;
+}
+
 std::vector<std::string> SegmentNames(const fs::path& dir) {
   auto names = FileSystem::Posix().List(dir);
   EXPECT_TRUE(names.ok());
@@ -331,17 +338,14 @@ TEST(CommitLog, AppendBlocksWhileThePendingQueueIsFull) {
   obs.Hold();
   auto log = OpenLog(obs.Options(dir.path(), FileSystem::Posix()));
   ASSERT_NE(log, nullptr);
-  auto tiny = [](uint64_t offset) {
-    TxRecord r;
-    r.offset = offset;
-    return r;
-  };
-  ASSERT_TRUE(log->Append(tiny(0)).ok());
+  ASSERT_TRUE(log->Append(TinyRecord(0)).ok());
   ASSERT_TRUE(obs.WaitInCallback());
-  for (uint64_t i = 1; i < kPendingRecordsMax; ++i) ASSERT_TRUE(log->Append(tiny(i)).ok());
+  for (uint64_t i = 1; i < kPendingRecordsMax; ++i) {
+    ASSERT_TRUE(log->Append(TinyRecord(i)).ok());
+  }
   std::atomic<bool> appended{false};
   std::thread worker([&] {
-    EXPECT_TRUE(log->Append(tiny(kPendingRecordsMax)).ok());
+    EXPECT_TRUE(log->Append(TinyRecord(kPendingRecordsMax)).ok());
     appended = true;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -383,13 +387,10 @@ TEST(CommitLog, AHeldGroupThatFillsTheBoundsIsWrittenWithoutWaitingForRelease) {
   Observer obs;
   auto log = OpenLog(obs.Options(dir.path(), FileSystem::Posix()));
   ASSERT_NE(log, nullptr);
-  auto tiny = [](uint64_t offset) {
-    TxRecord r;
-    r.offset = offset;
-    return r;
-  };
   log->Hold();
-  for (uint64_t i = 0; i <= kPendingRecordsMax + 10; ++i) ASSERT_TRUE(log->Append(tiny(i)).ok());
+  for (uint64_t i = 0; i <= kPendingRecordsMax + 10; ++i) {
+    ASSERT_TRUE(log->Append(TinyRecord(i)).ok());
+  }
   ASSERT_TRUE(obs.WaitDurable(kPendingRecordsMax - 1));
   log->Release();
   ASSERT_TRUE(log->Close().ok());

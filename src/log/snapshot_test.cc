@@ -14,29 +14,14 @@
 
 #include "log/crc32c.h"
 #include "log/faulty_fs.h"
+#include "log/log_record_test_util.h"
 
 namespace stdb::log {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    // mkdtemp replaces the six trailing 'X's of the template with a unique suffix.
-    std::string tmpl = (fs::temp_directory_path() / "stdb-snapshot-").string() + "XXXXXX";
-    STDB_ASSERT(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 Bytes ReadAll(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
