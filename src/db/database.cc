@@ -229,6 +229,7 @@ void Database::Run() {
     if (batch.empty()) {  // woken for due rows only
       RunDueSchedules();
       FlushFanout();
+      ReleaseHeld();
       continue;
     }
     // Messages that go out without waiting for the log (in-memory databases,
@@ -242,6 +243,7 @@ void Database::Run() {
     for (QueuedWork& work : batch) {
       if (sends && std::chrono::steady_clock::now() - opened > kSendBatchHoldMax) {
         sends.reset();
+        ReleaseHeld();
         group.Close();
       }
       if (!sends) {
@@ -258,6 +260,7 @@ void Database::Run() {
       work.work();
       FlushFanout();
     }
+    ReleaseHeld();  // before the group is released
   }
 }
 
@@ -456,42 +459,42 @@ void Database::Send(ClientId client, const protocol::ServerMessage& message,
   // Updates of transactions committed earlier in this request leave first, so that this
   // client sees them before a reply that reflects them.
   if (!ahead_of_fanout) FlushFanout();
-  if (!clients_.contains(client)) return;
-  std::vector<std::pair<ClientId, protocol::EncodedMessage>> one;
-  one.emplace_back(client, protocol::EncodeServerMessage(message));
-  SendAll(std::move(one));
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return;
+  SendOrHold(it->second, protocol::EncodeServerMessage(message));
 }
 
 void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages) {
-  // What waits for durability: the outbox and the message, in the given order.
-  std::vector<std::pair<std::shared_ptr<ClientOutbox>, protocol::EncodedMessage>> held;
-  uint64_t held_bytes = 0;
-  std::unordered_set<const Bytes*> shared;
   for (auto& [client, message] : messages) {
     auto it = clients_.find(client);
-    if (it == clients_.end()) continue;
-    const ClientState& state = it->second;
-    if (!durability_ || !state.confirmed) {  // no release queue to go through
-      state.outbox->Send(std::move(message));
-      continue;
-    }
-    for (const auto& piece : message.pieces()) {
-      // A piece several messages share (a table update) counts once for the bound.
-      if (piece.use_count() == 1) {
-        held_bytes += piece->size();
-      } else if (shared.insert(piece.get()).second) {
-        held_bytes += piece->size();
-      }
-    }
-    held.emplace_back(state.outbox, std::move(message));
+    if (it != clients_.end()) SendOrHold(it->second, std::move(message));
   }
-  if (held.empty()) return;
-  // One entry for the whole batch: the release queue's cost does not grow with the
-  // number of subscribers.
-  const uint64_t sends = held.size();
-  AfterDurable(
-      [held = std::move(held)](const Status* failed) mutable {
-        for (auto& [outbox, message] : held) {
+}
+
+void Database::SendOrHold(const ClientState& state, protocol::EncodedMessage message) {
+  if (!durability_ || !state.confirmed) {  // no release queue to go through
+    state.outbox->Send(std::move(message));
+    return;
+  }
+  for (const auto& piece : message.pieces()) {
+    if (piece.use_count() == 1 || held_.shared.insert(piece.get()).second) {
+      held_.bytes += piece->size();
+    }
+  }
+  held_.messages.emplace_back(state.outbox, std::move(message));
+  if (held_.messages.size() >= kHeldSendsMax || held_.bytes >= kHeldBytesMax) ReleaseHeld();
+}
+
+void Database::ReleaseHeld() {
+  if (held_.messages.empty()) return;
+  const uint64_t bytes = held_.bytes;
+  const uint64_t sends = held_.messages.size();
+  auto messages = std::exchange(held_.messages, {});
+  held_.bytes = 0;
+  held_.shared.clear();
+  durability_->ReleaseAfterAppended(
+      [messages = std::move(messages)](const Status* failed) mutable {
+        for (auto& [outbox, message] : messages) {
           if (failed != nullptr) {
             outbox->Close("the database could not make a transaction durable: " +
                           failed->message());
@@ -500,7 +503,8 @@ void Database::SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>
           }
         }
       },
-      held_bytes, sends);
+      bytes, sends);
+  held_.messages.reserve(std::min<size_t>(sends, kHeldSendsMax));
 }
 
 void Database::AfterDurable(std::function<void(const Status* failed)> action, uint64_t bytes,
@@ -509,6 +513,7 @@ void Database::AfterDurable(std::function<void(const Status* failed)> action, ui
     action(nullptr);
     return;
   }
+  ReleaseHeld();  // messages held so far go first
   durability_->ReleaseAfterAppended(std::move(action), bytes, sends);
 }
 

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "base/bytes.h"
@@ -79,6 +80,11 @@ inline constexpr size_t kWorkBatchMax = 256;
 // The longest the worker holds messages that skip the log (SendBatch) while it runs more
 // requests of the same batch (plus the one request that runs past it).
 inline constexpr std::chrono::microseconds kSendBatchHoldMax{500};
+// Bounded: messages for confirmed clients the worker collects before handing them to the
+// release queue as one entry (it also hands them over at the end of every batch, and
+// before any other result). Past these, the next message starts a new entry.
+inline constexpr size_t kHeldSendsMax = 1024;
+inline constexpr uint64_t kHeldBytesMax = 4ull << 20;
 // Bounded: scheduled reducers run per worker wake-up before the next request.
 inline constexpr int kScheduledCallsPerWakeMax = 64;
 // The longest the worker sleeps while rows are scheduled (see Database::Run).
@@ -248,9 +254,15 @@ class Database {
   // fan-out of its own transaction instead of behind a thousand other clients' updates;
   // each client still gets its messages in commit order).
   void FlushFanout();
-  // Sends messages that must leave together, in order (a transaction's updates): to
-  // clients that skip durability at once, to the others through one release-queue entry.
+  // Sends messages in order (a transaction's updates): to clients that skip durability
+  // at once, the others' through held_ (SendOrHold).
   void SendAll(std::vector<std::pair<ClientId, protocol::EncodedMessage>> messages);
+  // Sends `message` to `state`'s client: at once if it skips durability, else into held_.
+  void SendOrHold(const ClientState& state, protocol::EncodedMessage message);
+  // Hands held_ to the release queue as one entry (nothing if it is empty). Called at the
+  // end of each batch (before its commit group is released), before any other result is
+  // released, and when held_ reaches its bounds; so results keep their order.
+  void ReleaseHeld();
   // The commit log failed: close every client with the reason (worker thread).
   void CloseAllClients(const std::string& reason);
   // The error for work the queue did not take (full, or stopped).
@@ -278,6 +290,16 @@ class Database {
   std::map<ClientId, ClientState> clients_;
   // Subscribers' updates waiting for FlushFanout, in commit order.
   std::vector<std::pair<ClientId, protocol::EncodedMessage>> fanout_;
+  // Messages for confirmed clients waiting for ReleaseHeld, in order: the replies and
+  // updates of a whole batch cost one release-queue entry (one lock, one allocation)
+  // instead of one per message. Bounded by kHeldSendsMax / kHeldBytesMax.
+  struct HeldSends {
+    std::vector<std::pair<std::shared_ptr<ClientOutbox>, protocol::EncodedMessage>> messages;
+    uint64_t bytes = 0;
+    // Pieces several messages share (a table update): counted once for the bound.
+    std::unordered_set<const Bytes*> shared;
+  };
+  HeldSends held_;
   uint64_t tx_seq_ = 0;
 
   mutable std::mutex schema_mu_;
