@@ -13,16 +13,16 @@ std::optional<size_t> TableSchema::FindColumn(std::string_view name) const {
   return std::nullopt;
 }
 
-std::optional<IndexId> TableSchema::FindIndex(const std::vector<uint16_t>& columns) const {
+std::optional<IndexId> TableSchema::FindIndex(std::span<const uint16_t> columns) const {
   for (IndexId i = 0; i < indexes.size(); ++i) {
-    if (indexes[i].columns == columns) return i;
+    if (std::ranges::equal(indexes[i].columns, columns)) return i;
   }
   return std::nullopt;
 }
 
 IndexId TableSchema::primary_index() const {
   STDB_ASSERT(primary_key.has_value());
-  auto id = FindIndex({*primary_key});
+  auto id = FindIndex({*primary_key});  // no vector built: this runs per update
   STDB_ASSERT_MSG(id.has_value() && indexes[*id].unique, "primary key without a unique index");
   return *id;
 }

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +49,10 @@ struct TableSchema {
   // Index of the column called `name`, if any.
   std::optional<size_t> FindColumn(std::string_view name) const;
   // The index whose columns are exactly `columns`, if any.
-  std::optional<IndexId> FindIndex(const std::vector<uint16_t>& columns) const;
+  std::optional<IndexId> FindIndex(std::span<const uint16_t> columns) const;
+  std::optional<IndexId> FindIndex(std::initializer_list<uint16_t> columns) const {
+    return FindIndex(std::span<const uint16_t>(columns.begin(), columns.size()));
+  }
   // The unique index backing the primary key. REQUIRES: primary_key is set and the
   // schema was normalised (NormaliseIndexes).
   IndexId primary_index() const;

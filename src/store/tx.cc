@@ -40,34 +40,89 @@ Status CopyRows(const Table& from, Table& to) {
 
 // Tracks one table's net changes. A row deleted after being inserted in this
 // transaction cancels the insert (and vice versa), so the result is the net effect.
-// Keys are views into the Bytes held in the vectors, whose heap buffers never move.
 struct Transaction::DeltaBuilder {
-  std::vector<std::optional<Bytes>> inserts;
-  std::vector<std::optional<Bytes>> deletes;
-  boost::unordered_flat_map<std::string_view, size_t> insert_at;
-  boost::unordered_flat_map<std::string_view, size_t> delete_at;
+  // Rows in the order recorded; a cancelled one is reset. A few rows are searched by
+  // scanning; past kScanMax, `at` indexes them by their bytes (views into the Bytes held
+  // in `rows`, whose heap buffers never move).
+  struct Rows {
+    static constexpr size_t kScanMax = 16;
+    std::vector<std::optional<Bytes>> rows;
+    boost::unordered_flat_map<std::string_view, size_t> at;
 
-  static void Add(std::vector<std::optional<Bytes>>& rows,
-                  boost::unordered_flat_map<std::string_view, size_t>& at, ByteView row) {
-    rows.emplace_back(Bytes(row.begin(), row.end()));
-    at.emplace(AsStringView(*rows.back()), rows.size() - 1);
-  }
-  // Removes `row` from `rows` if present; returns whether it was.
-  static bool Cancel(std::vector<std::optional<Bytes>>& rows,
-                     boost::unordered_flat_map<std::string_view, size_t>& at, ByteView row) {
-    auto it = at.find(AsStringView(row));
-    if (it == at.end()) return false;
-    const size_t i = it->second;
-    at.erase(it);
-    rows[i].reset();
-    return true;
-  }
-  static std::vector<Bytes> Take(std::vector<std::optional<Bytes>>& rows) {
-    std::vector<Bytes> out;
-    for (auto& r : rows) {
-      if (r) out.push_back(std::move(*r));
+    void Add(ByteView row) {
+      rows.emplace_back(Bytes(row.begin(), row.end()));
+      if (rows.size() == kScanMax + 1) {
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if (rows[i]) at.emplace(AsStringView(*rows[i]), i);
+        }
+      } else if (rows.size() > kScanMax) {
+        at.emplace(AsStringView(*rows.back()), rows.size() - 1);
+      }
     }
-    return out;
+    // Removes `row` if present; returns whether it was.
+    bool Cancel(ByteView row) {
+      if (rows.size() <= kScanMax) {
+        for (auto& r : rows) {
+          if (r && r->size() == row.size() && std::equal(row.begin(), row.end(), r->begin())) {
+            r.reset();
+            return true;
+          }
+        }
+        return false;
+      }
+      auto it = at.find(AsStringView(row));
+      if (it == at.end()) return false;
+      rows[it->second].reset();
+      at.erase(it);
+      return true;
+    }
+    std::vector<Bytes> Take() {
+      std::vector<Bytes> out;
+      out.reserve(rows.size());
+      for (auto& r : rows) {
+        if (r) out.push_back(std::move(*r));
+      }
+      return out;
+    }
+    // Empties the rows for reuse; whether the buffers are small enough to keep.
+    bool Reset() {
+      rows.clear();
+      at.clear();
+      return rows.capacity() <= kScanMax && at.empty() && at.bucket_count() == 0;
+    }
+  };
+  Rows inserts;
+  Rows deletes;
+};
+
+namespace {
+
+// Builders of ended transactions, for the next transaction on this thread (a database's
+// worker runs one per reducer call). Bounded: at most kPooledBuildersMax are kept, and
+// only small ones (a large transaction's buffers are freed with it).
+constexpr size_t kPooledBuildersMax = 16;
+
+}  // namespace
+
+struct Transaction::BuilderPool {
+  std::vector<std::unique_ptr<DeltaBuilder>> free;
+  static BuilderPool& ForThisThread() {
+    thread_local BuilderPool pool;
+    return pool;
+  }
+  DeltaBuilder* Take() {
+    if (free.empty()) return new DeltaBuilder();
+    DeltaBuilder* b = free.back().release();
+    free.pop_back();
+    return b;
+  }
+  void Give(DeltaBuilder* b) {
+    std::unique_ptr<DeltaBuilder> owned(b);
+    const bool small_inserts = b->inserts.Reset();
+    const bool small_deletes = b->deletes.Reset();
+    if (small_inserts && small_deletes && free.size() < kPooledBuildersMax) {
+      free.push_back(std::move(owned));
+    }
   }
 };
 
@@ -83,23 +138,22 @@ Result<Table*> Transaction::GetTable(TableId id) {
 }
 
 Transaction::DeltaBuilder& Transaction::DeltaFor(TableId table) {
-  if (deltas_.size() <= table) deltas_.resize(table + 1);
-  if (!deltas_[table]) deltas_[table] = std::make_unique<DeltaBuilder>();
-  return *deltas_[table];
+  // Few tables per transaction: a scan, most recent first (runs of changes to one table).
+  for (auto it = deltas_.rbegin(); it != deltas_.rend(); ++it) {
+    if (it->first == table) return *it->second;
+  }
+  deltas_.emplace_back(table, BuilderPool::ForThisThread().Take());
+  return *deltas_.back().second;
 }
 
 void Transaction::RecordInsert(TableId table, ByteView row) {
   DeltaBuilder& d = DeltaFor(table);
-  if (!DeltaBuilder::Cancel(d.deletes, d.delete_at, row)) {
-    DeltaBuilder::Add(d.inserts, d.insert_at, row);
-  }
+  if (!d.deletes.Cancel(row)) d.inserts.Add(row);
 }
 
 void Transaction::RecordDelete(TableId table, const Bytes& row) {
   DeltaBuilder& d = DeltaFor(table);
-  if (!DeltaBuilder::Cancel(d.inserts, d.insert_at, row)) {
-    DeltaBuilder::Add(d.deletes, d.delete_at, row);
-  }
+  if (!d.inserts.Cancel(row)) d.deletes.Add(row);
 }
 
 Result<RowId> Transaction::Insert(TableId table_id, Bytes row) {
@@ -203,10 +257,10 @@ TxDelta Transaction::Commit() {
   STDB_ASSERT(!done_);
   done_ = true;
   TxDelta delta;
-  for (TableId t = 0; t < deltas_.size(); ++t) {
-    if (!deltas_[t]) continue;
-    TableDelta td{t, DeltaBuilder::Take(deltas_[t]->inserts),
-                  DeltaBuilder::Take(deltas_[t]->deletes)};
+  std::sort(deltas_.begin(), deltas_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [t, builder] : deltas_) {
+    TableDelta td{t, builder->inserts.Take(), builder->deletes.Take()};
     if (!td.inserts.empty() || !td.deletes.empty()) delta.tables.push_back(std::move(td));
   }
   ReleaseFreedIds();
@@ -215,8 +269,10 @@ TxDelta Transaction::Commit() {
 
 void Transaction::ReleaseFreedIds() {
   // Every table this transaction touched has a delta builder (each change records one).
-  for (TableId t = 0; t < deltas_.size(); ++t) {
-    if (deltas_[t]) store_.table(t).ReleaseFreedIds();
+  BuilderPool& pool = BuilderPool::ForThisThread();
+  for (auto& [t, builder] : deltas_) {
+    store_.table(t).ReleaseFreedIds();
+    pool.Give(builder);
   }
   undo_.clear();
   deltas_.clear();

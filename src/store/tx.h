@@ -7,6 +7,7 @@
 // Thread safety: owned by the database worker thread. One transaction at a time.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,7 @@ class Transaction {
     std::optional<Bytes> removed;  // set for a delete: the removed bytes to restore
   };
   struct DeltaBuilder;
+  struct BuilderPool;  // recycles DeltaBuilders per thread
 
   Result<Table*> GetTable(TableId id);
   DeltaBuilder& DeltaFor(TableId table);
@@ -105,8 +107,11 @@ class Transaction {
   void ReleaseFreedIds();
 
   Store& store_;
-  std::vector<UndoEntry> undo_;
-  std::vector<std::unique_ptr<DeltaBuilder>> deltas_;  // indexed by table id, lazily
+  // Most transactions change a few rows of a few tables: these start inline, and the
+  // builders come from a per-thread pool, so such a transaction allocates nothing here.
+  boost::container::small_vector<UndoEntry, 8> undo_;
+  // The tables changed so far, in the order first changed (Commit sorts by table id).
+  boost::container::small_vector<std::pair<TableId, DeltaBuilder*>, 4> deltas_;
   bool done_ = false;
 };
 

@@ -83,6 +83,22 @@ TEST(Transaction, UpdateOfMissingKeyIsNotFound) {
   tx.Rollback();
 }
 
+TEST(Transaction, DeltaListsTablesByIdWhateverOrderTheyChanged) {
+  TableSchema second = PeopleSchema();
+  second.table_id = 1;
+  Store store({PeopleSchema(), second});
+  Transaction tx(store);
+  ASSERT_TRUE(tx.Insert(1, PersonRow(1, "later table first")).ok());
+  ASSERT_TRUE(tx.Insert(0, PersonRow(2, "b")).ok());
+  ASSERT_TRUE(tx.Insert(1, PersonRow(3, "c")).ok());
+  TxDelta d = tx.Commit();
+  ASSERT_EQ(d.tables.size(), 2u);
+  EXPECT_EQ(d.tables[0].table_id, 0u);
+  EXPECT_EQ(d.tables[0].inserts.size(), 1u);
+  EXPECT_EQ(d.tables[1].table_id, 1u);
+  EXPECT_EQ(d.tables[1].inserts.size(), 2u);
+}
+
 TEST(Transaction, RandomOperationsMatchAModelAndRollbackRestoresIt) {
   // Proves, for random operation sequences, that committed state follows a simple map
   // model, the delta equals the difference of states, and rollback is exact.
