@@ -26,15 +26,18 @@ class Database::ReducerLog final : public module::LogSink {
   void Write(module::LogLevel level, std::string_view message) override {
     LogLine(static_cast<LogSeverity>(level), scope_, message);
     log_->Append(LogRecord{clock_.NowMicros(), level, reducer_, std::string(message)});
+    wrote_ = true;
   }
 
   // Names the reducer whose lines follow.
   void BeginReducer(std::string_view reducer) { reducer_ = reducer; }
   // The reducer has returned: its transaction is over, so its lines go to the file now
-  // (write(2) without fsync; see ModuleLog::Flush).
+  // (write(2) without fsync; see ModuleLog::Flush). A reducer that logged nothing costs
+  // no lock here.
   void EndReducer() {
     reducer_.clear();
-    log_->Flush();
+    if (wrote_) log_->Flush();
+    wrote_ = false;
   }
 
   ModuleLog& log() const { return *log_; }
@@ -44,6 +47,7 @@ class Database::ReducerLog final : public module::LogSink {
   const Clock& clock_;
   const std::unique_ptr<ModuleLog> log_;
   std::string reducer_;
+  bool wrote_ = false;  // since the last EndReducer
 };
 
 Database::Database(Options options, std::unique_ptr<module::ModuleHost> host,
@@ -269,6 +273,7 @@ void Database::FlushFanout() {
 }
 
 void Database::RunDueSchedules() {
+  if (scheduler_.size() == 0) return;
   const int64_t now = options_.clock->NowMicros();
   for (int i = 0; i < kScheduledCallsPerWakeMax; ++i) {
     auto due = scheduler_.PopDue(now);
@@ -607,8 +612,8 @@ Status Database::RunReducer(uint32_t reducer_id, const Caller& caller, ByteView 
                             std::optional<ClientId> calling_client, int64_t& timestamp_micros,
                             protocol::TransactionUpdate* caller_update,
                             const std::function<Status(store::Transaction&)>& before_commit) {
-  if (auto refused = WriteRefusal()) return *refused;
   timestamp_micros = options_.clock->NowMicros();
+  if (auto refused = WriteRefusal()) return *refused;
   const module::ReducerContext ctx{caller.identity, caller.connection_id, timestamp_micros,
                                    MixSeed(static_cast<uint64_t>(timestamp_micros), ++tx_seq_),
                                    options_.identity};
@@ -643,7 +648,11 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
   std::vector<subscribe::ClientUpdate> updates;
   if (!delta.empty()) {
     UpdateTableRows(delta);
-    scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
+    // Only a transaction that changed a scheduled table reads the clock here.
+    const bool scheduled = std::any_of(delta.tables.begin(), delta.tables.end(), [&](const auto& td) {
+      return store_.table(td.table_id).schema().schedule.has_value();
+    });
+    if (scheduled) scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
     const auto start = std::chrono::steady_clock::now();
     updates = subscriptions_.OnCommit(delta, store_);
     metrics_->evaluation_seconds.Observe(
@@ -708,9 +717,11 @@ void Database::OnOneOffQuery(ClientId client, const protocol::OneOffQuery& m) {
 void Database::OnCallReducer(ClientId client, const protocol::CallReducer& m) {
   protocol::ReducerResult result;
   result.request_id = m.request_id;
-  result.timestamp_micros = options_.clock->NowMicros();
   auto& outcome = result.outcome;
   auto id = host_->def().FindReducer(m.reducer);
+  if (!id || host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
+    result.timestamp_micros = options_.clock->NowMicros();  // RunReducer sets it otherwise
+  }
   if (!id) {
     outcome.kind = protocol::ReducerOutcome::Kind::kInternalError;
     outcome.message = "no such reducer '" + m.reducer + "'";
