@@ -31,6 +31,22 @@ void AppendPredicate(const sql::Predicate& p, std::string& out) {
   }
 }
 
+// A conjunct `column = literal`, compared as bytes, that every row `p` matches satisfies
+// (null if there is none: an OR above every equality, or only other comparisons).
+const sql::Predicate* RoutingConjunct(const sql::Predicate* p) {
+  if (p == nullptr) return nullptr;
+  switch (p->kind) {
+    case sql::Expr::Kind::kCompare:
+      return p->op == sql::CompareOp::kEq && p->value_bsatn && p->source == 0 ? p : nullptr;
+    case sql::Expr::Kind::kAnd:
+      if (const sql::Predicate* l = RoutingConjunct(p->lhs.get())) return l;
+      return RoutingConjunct(p->rhs.get());
+    case sql::Expr::Kind::kOr:
+      return nullptr;
+  }
+  return nullptr;
+}
+
 // The tables a query reads: its own and, for a join, the joined one.
 std::vector<store::TableId> QueryTables(const sql::BoundQuery& q) {
   std::vector<store::TableId> tables{q.table_id};
@@ -75,9 +91,14 @@ Result<std::string> SubscriptionManager::Register(ClientId client, QuerySetId se
   auto [it, fresh] = queries_.try_emplace(key);
   if (fresh) {
     it->second = std::make_unique<Query>();
-    it->second->bound = std::move(out);
-    for (const store::TableId t : QueryTables(it->second->bound)) {
-      by_table_[t].push_back(it->second.get());
+    Query& q = *it->second;
+    q.bound = std::move(out);
+    for (const store::TableId t : QueryTables(q.bound)) by_table_[t].push_back(&q);
+    if (!q.bound.join) {
+      if (const sql::Predicate* eq = RoutingConjunct(q.bound.where.get())) {
+        q.routed_by.emplace(eq->column, std::string(AsStringView(*eq->value_bsatn)));
+        by_value_[q.bound.table_id][eq->column][q.routed_by->second].push_back(&q);
+      }
     }
   }
   ++it->second->subscribers[{client, set_id}];
@@ -96,6 +117,15 @@ void SubscriptionManager::Release(ClientId client, QuerySetId set_id, const std:
       auto& list = by_table_[t];
       list.erase(std::find(list.begin(), list.end(), &q));
       if (list.empty()) by_table_.erase(t);
+    }
+    if (q.routed_by) {
+      auto& columns = by_value_.at(q.bound.table_id);
+      auto& literals = columns.at(q.routed_by->first);
+      auto& list = literals.at(q.routed_by->second);
+      list.erase(std::find(list.begin(), list.end(), &q));
+      if (list.empty()) literals.erase(q.routed_by->second);
+      if (literals.empty()) columns.erase(q.routed_by->first);
+      if (columns.empty()) by_value_.erase(q.bound.table_id);
     }
     queries_.erase(it);
   }
@@ -210,10 +240,37 @@ std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& de
       if (seen.insert(q).second) affected.push_back(q);
     }
   }
+  // The changes of the routed queries: each changed row's value leads to the queries
+  // that require it, which then check the rest of their WHERE.
+  std::unordered_map<const Query*, RowChanges> routed;
+  for (const auto& td : delta.tables) {
+    auto it = by_value_.find(td.table_id);
+    if (it == by_value_.end()) continue;
+    const sats::AlgebraicType& row_type = store.table(td.table_id).schema().row_type;
+    for (const auto& [column, by_literal] : it->second) {
+      auto route = [&](const Bytes& row, bool insert) {
+        auto slice = sats::ColumnSlice(row_type, row, column);
+        if (!slice.ok()) return;
+        auto found = by_literal.find(std::string(AsStringView(*slice)));
+        if (found == by_literal.end()) return;
+        for (const Query* q : found->second) {
+          if (!q->bound.Matches(row)) continue;
+          RowChanges& c = routed[q];
+          (insert ? c.inserts : c.deletes).push_back(row);
+        }
+      };
+      for (const auto& row : td.inserts) route(row, true);
+      for (const auto& row : td.deletes) route(row, false);
+    }
+  }
   std::map<ClientId, std::map<QuerySetId, std::vector<protocol::TableUpdate>>> out;
   for (const Query* q : affected) {
     RowChanges changes;
-    if (q->bound.join) {
+    if (q->routed_by) {
+      auto found = routed.find(q);
+      if (found == routed.end()) continue;
+      changes = std::move(found->second);
+    } else if (q->bound.join) {
       changes = JoinDelta(q->bound, store, changes_of(q->bound.table_id),
                           changes_of(q->bound.join->other_table_id));
     } else {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -70,7 +71,13 @@ class SubscriptionManager {
   struct Query {
     sql::BoundQuery bound;
     std::map<std::pair<ClientId, QuerySetId>, uint32_t> subscribers;
+    // A single-table query whose WHERE requires `column = literal` (a conjunct compared
+    // as bytes) can match only rows holding that value: such queries are found through
+    // by_value_ from each changed row instead of being tested against every row.
+    std::optional<std::pair<size_t, std::string>> routed_by;  // column, literal's BSATN
   };
+  // Per column: the queries routed by each literal (BSATN bytes as a string).
+  using RoutesByColumn = std::map<size_t, std::unordered_map<std::string, std::vector<Query*>>>;
   struct ClientState {
     std::map<QuerySetId, std::vector<std::string>> sets;  // set -> query keys
   };
@@ -84,6 +91,7 @@ class SubscriptionManager {
 
   std::map<std::string, std::unique_ptr<Query>> queries_;   // canonical key -> query
   std::map<store::TableId, std::vector<Query*>> by_table_;  // queries reading each table
+  std::map<store::TableId, RoutesByColumn> by_value_;       // the routed ones, by value
   std::map<ClientId, ClientState> clients_;
   size_t query_set_count_ = 0;  // over all clients
 };
