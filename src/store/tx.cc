@@ -110,18 +110,17 @@ struct Transaction::BuilderPool {
     thread_local BuilderPool pool;
     return pool;
   }
-  DeltaBuilder* Take() {
-    if (free.empty()) return new DeltaBuilder();
-    DeltaBuilder* b = free.back().release();
+  std::unique_ptr<DeltaBuilder> Take() {
+    if (free.empty()) return std::make_unique<DeltaBuilder>();
+    std::unique_ptr<DeltaBuilder> b = std::move(free.back());
     free.pop_back();
     return b;
   }
-  void Give(DeltaBuilder* b) {
-    std::unique_ptr<DeltaBuilder> owned(b);
+  void Give(std::unique_ptr<DeltaBuilder> b) {
     const bool small_inserts = b->inserts.Reset();
     const bool small_deletes = b->deletes.Reset();
     if (small_inserts && small_deletes && free.size() < kPooledBuildersMax) {
-      free.push_back(std::move(owned));
+      free.push_back(std::move(b));
     }
   }
 };
@@ -272,7 +271,7 @@ void Transaction::ReleaseFreedIds() {
   BuilderPool& pool = BuilderPool::ForThisThread();
   for (auto& [t, builder] : deltas_) {
     store_.table(t).ReleaseFreedIds();
-    pool.Give(builder);
+    pool.Give(std::move(builder));
   }
   undo_.clear();
   deltas_.clear();

@@ -111,7 +111,7 @@ class Transaction {
   // builders come from a per-thread pool, so such a transaction allocates nothing here.
   boost::container::small_vector<UndoEntry, 8> undo_;
   // The tables changed so far, in the order first changed (Commit sorts by table id).
-  boost::container::small_vector<std::pair<TableId, DeltaBuilder*>, 4> deltas_;
+  boost::container::small_vector<std::pair<TableId, std::unique_ptr<DeltaBuilder>>, 4> deltas_;
   bool done_ = false;
 };
 
