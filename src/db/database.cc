@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
-#include <unordered_set>
 
 #include "base/log.h"
 #include "base/random.h"
@@ -648,11 +647,8 @@ void Database::CommitAndPublish(store::Transaction& tx, std::optional<ClientId> 
   std::vector<subscribe::ClientUpdate> updates;
   if (!delta.empty()) {
     UpdateTableRows(delta);
-    // Only a transaction that changed a scheduled table reads the clock here.
-    const bool scheduled = std::any_of(delta.tables.begin(), delta.tables.end(), [&](const auto& td) {
-      return store_.table(td.table_id).schema().schedule.has_value();
-    });
-    if (scheduled) scheduler_.OnCommit(store_, delta, options_.clock->NowMicros());
+    // An Interval row is first due one interval after its transaction's time.
+    scheduler_.OnCommit(store_, delta, inputs.timestamp_micros);
     const auto start = std::chrono::steady_clock::now();
     updates = subscriptions_.OnCommit(delta, store_);
     metrics_->evaluation_seconds.Observe(
@@ -719,13 +715,12 @@ void Database::OnCallReducer(ClientId client, const protocol::CallReducer& m) {
   result.request_id = m.request_id;
   auto& outcome = result.outcome;
   auto id = host_->def().FindReducer(m.reducer);
-  if (!id || host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
-    result.timestamp_micros = options_.clock->NowMicros();  // RunReducer sets it otherwise
-  }
   if (!id) {
+    result.timestamp_micros = options_.clock->NowMicros();  // else RunReducer sets it
     outcome.kind = protocol::ReducerOutcome::Kind::kInternalError;
     outcome.message = "no such reducer '" + m.reducer + "'";
   } else if (host_->def().reducers[*id].lifecycle != module::Lifecycle::kNone) {
+    result.timestamp_micros = options_.clock->NowMicros();
     outcome.kind = protocol::ReducerOutcome::Kind::kInternalError;
     outcome.message = "lifecycle reducer '" + m.reducer + "' cannot be called directly";
   } else {

@@ -88,7 +88,7 @@ struct Transaction::DeltaBuilder {
     bool Reset() {
       rows.clear();
       at.clear();
-      return rows.capacity() <= kScanMax && at.empty() && at.bucket_count() == 0;
+      return rows.capacity() <= kScanMax && at.bucket_count() == 0;  // never indexed
     }
   };
   Rows inserts;

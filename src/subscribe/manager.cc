@@ -224,22 +224,6 @@ void SubscriptionManager::RemoveClient(ClientId client) {
 
 std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& delta,
                                                         const store::Store& store) {
-  // The queries reading a changed table, each once, in a stable order.
-  std::set<const Query*> seen;
-  std::vector<const Query*> affected;
-  auto changes_of = [&](store::TableId t) -> const store::TableDelta* {
-    for (const auto& td : delta.tables) {
-      if (td.table_id == t) return &td;
-    }
-    return nullptr;
-  };
-  for (const auto& td : delta.tables) {
-    auto it = by_table_.find(td.table_id);
-    if (it == by_table_.end()) continue;
-    for (const Query* q : it->second) {
-      if (seen.insert(q).second) affected.push_back(q);
-    }
-  }
   // The changes of the routed queries: each changed row's value leads to the queries
   // that require it, which then check the rest of their WHERE.
   std::unordered_map<const Query*, RowChanges> routed;
@@ -261,6 +245,23 @@ std::vector<ClientUpdate> SubscriptionManager::OnCommit(const store::TxDelta& de
       };
       for (const auto& row : td.inserts) route(row, true);
       for (const auto& row : td.deletes) route(row, false);
+    }
+  }
+  // The queries reading a changed table, each once, in a stable order.
+  std::set<const Query*> seen;
+  std::vector<const Query*> affected;
+  auto changes_of = [&](store::TableId t) -> const store::TableDelta* {
+    for (const auto& td : delta.tables) {
+      if (td.table_id == t) return &td;
+    }
+    return nullptr;
+  };
+  for (const auto& td : delta.tables) {
+    auto it = by_table_.find(td.table_id);
+    if (it == by_table_.end()) continue;
+    for (const Query* q : it->second) {
+      if (q->routed_by && !routed.contains(q)) continue;  // no row has its value
+      if (seen.insert(q).second) affected.push_back(q);
     }
   }
   std::map<ClientId, std::map<QuerySetId, std::vector<protocol::TableUpdate>>> out;
